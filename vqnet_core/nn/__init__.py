@@ -1,0 +1,5 @@
+"""Neural-network modules: Module, Parameter, containers, layers, losses, functional."""
+
+from .module import Module, ModuleDict, ModuleList, Parameter, ParameterList, Sequential
+
+__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList"]

@@ -1,0 +1,1 @@
+"""Tensor operations with their derivative rules, written in backend primitives."""
