@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -140,7 +141,8 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> QTensor:
         raise ValueError("cannot concatenate zero-dimensional tensors; use stack")
     ax = norm_axis(axis, nd)
     for t in ts:
-        if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1:] != ts[0].shape[:ax] + ts[0].shape[ax + 1:]:
+        rest0 = ts[0].shape[:ax] + ts[0].shape[ax + 1:]
+        if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1:] != rest0:
             raise ValueError("concatenate: shapes " + ", ".join(str(t.shape) for t in ts)
                              + f" do not match outside axis {ax}")
     sizes = [t.shape[ax] for t in ts]
@@ -335,20 +337,40 @@ def index_put(x: Any, key: Any, value: Any) -> QTensor:
     """A copy of ``x`` with ``value`` written at ``key`` (out of place, differentiable)."""
     x = to_tensor(x)
     B, dt = x._b, x._dtype
-    v = to_tensor(value, B).astype(dt)
+    # a Python value is converted straight to x's dtype (no float32 rounding on the way)
+    v = value.astype(dt) if isinstance(value, QTensor) else to_tensor(value, B, dt)
     k = _norm_key(x, key)
     sel_shape = B.shape(B.getitem(x._data, k))
-    vb = B.broadcast_to(v._data, sel_shape)
-    cur = B.getitem(x._data, k)
-    out = B.index_add(x._data, k, B.binary("sub", vb, cur))
-    zeros_sel = B.full(sel_shape, 0, dt.name)
+    try:
+        vb = B.broadcast_to(v._data, sel_shape)
+    except ValueError:
+        raise ValueError(f"cannot assign a value of shape {v.shape} to a selection of shape "
+                         f"{tuple(sel_shape)}") from None
+    # How often each element is selected: a repeated index writes the mean of its values
+    # (all the same value for a broadcast scalar) instead of accumulating.
+    cnt = B.index_add(B.full(x.shape, 0, dt.name), k, B.full(sel_shape, 1, dt.name))
+    hit = B.binary("ne", cnt, 0)
+    safe = B.where(hit, cnt, B.full((), 1, dt.name))
+    written = B.binary("div", B.index_add(B.full(x.shape, 0, dt.name), k, vb), safe)
+    out = B.where(hit, written, x._data)
     vshape = v.shape
+    zero = B.full((), 0, dt.name)
 
     def backward(g):
-        gx = B.index_add(g, k, B.binary("sub", zeros_sel, B.getitem(g, k)))
-        gv = unbroadcast(B, B.getitem(g, k), vshape)
+        gx = B.where(hit, zero, g)
+        gv = unbroadcast(B, B.getitem(B.binary("div", g, safe), k), vshape)
         return gx, gv
     return make(out, B, dt, (x, v), backward, "index_put")
+
+
+def _index_extent(ishape: tuple[int, ...], shape: tuple[int, ...], ax: int, op: str) -> tuple:
+    """The slice of ``shape`` an index of ``ishape`` covers outside axis ``ax`` (``-1``: all
+    axes); a clear error where the index is larger."""
+    if len(ishape) != len(shape) or any(i > n for d, (i, n) in enumerate(zip(ishape, shape))
+                                        if d != ax):
+        raise ValueError(f"{op}: index of shape {ishape} does not fit a tensor of shape {shape}"
+                         + (f" outside axis {ax}" if ax >= 0 else ""))
+    return tuple(slice(None) if d == ax else slice(0, i) for d, i in enumerate(ishape))
 
 
 def gather(x: Any, axis: int, index: Any) -> QTensor:
@@ -368,7 +390,9 @@ def gather(x: Any, axis: int, index: Any) -> QTensor:
         if lo < 0 or hi >= shape[ax]:
             raise IndexError(f"gather index {hi if hi >= shape[ax] else lo} is out of range "
                              f"for axis {ax} of size {shape[ax]}")
-    out = B.gather(x._data, ax, idata)
+    # torch lets the index be smaller than x outside ``axis``; the primitive wants them equal
+    src = B.getitem(x._data, _index_extent(idx.shape, shape, ax, "gather"))
+    out = B.gather(src, ax, idata)
 
     def backward(g):
         return (B.scatter_add(B.full(shape, 0, dt.name), ax, idata, g),)
@@ -391,11 +415,13 @@ def scatter_add(x: Any, axis: int, index: Any, src: Any) -> QTensor:
         if lo < 0 or hi >= x.shape[ax]:
             raise IndexError(f"scatter_add index out of range for axis {ax} of size "
                              f"{x.shape[ax]}")
+    key = _index_extent(idx.shape, x.shape, ax, "scatter_add")
+    _index_extent(idx.shape, s.shape, -1, "scatter_add")
     out = B.scatter_add(x._data, ax, idata, s._data)
     sshape = s.shape
 
     def backward(g):
-        gs = B.gather(g, ax, idata)
+        gs = B.gather(B.getitem(g, key), ax, idata)
         if B.shape(gs) != sshape:
             gs = B.pad(gs, tuple((0, a - b) for a, b in zip(sshape, B.shape(gs))), 0)
         return g, gs

@@ -1,0 +1,1 @@
+"""Array-backend conformance tests (run with ``--vqnet-array NAME``; default ``numpy``)."""

@@ -1,0 +1,208 @@
+"""The pytest plugin of the VQNet conformance suite (entry point ``pytest11: vqnet_spec``).
+
+Installed with ``vqnet-spec``, it is loaded into every pytest run, so it stays inert unless
+asked: its options only act when given, its fixtures are named ``vqnet_*``, and it only marks
+tests that live inside the ``vqnet_spec`` package. Usage::
+
+    pytest --pyargs vqnet_spec                               # array tests on "numpy"
+    pytest --pyargs vqnet_spec --vqnet-array cpu --vqnet-xfails plugins/cpu/xfails.toml
+    pytest --pyargs vqnet_spec --vqnet-machine statevector   # quantum-machine tests
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .xfails import XfailSet, load_xfails_file
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_ARRAY = "numpy"
+_STATE = pytest.StashKey["_State"]()
+
+
+class _State:
+    """What one session knows: the backends under test and the expected failures."""
+
+    def __init__(self, array: str | None, machine: str | None, strict: bool) -> None:
+        self.array = array
+        self.machine = machine
+        self.strict = strict
+        self.sets: list[tuple[str | None, XfailSet]] = []  # (kind or None for all, entries)
+        self.suite_items = 0
+        self.xfailed_items = 0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("vqnet-spec", "VQNet conformance suite")
+    g.addoption("--vqnet-array", metavar="NAME", default=None,
+                help="array backend the vqnet_spec array tests run on (default: numpy, "
+                     "unless only --vqnet-machine is given)")
+    g.addoption("--vqnet-machine", metavar="NAME", default=None,
+                help="quantum machine the vqnet_spec machine tests run on")
+    g.addoption("--vqnet-xfails", metavar="PATH", default=None,
+                help='file of expected failures, lines of `test-id-or-prefix = "reason"`')
+    g.addoption("--vqnet-strict-xfails", action="store_true", default=False,
+                help="fail the session when an expected-failure entry matches no test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    array = config.getoption("--vqnet-array")
+    machine = config.getoption("--vqnet-machine")
+    if array is None and machine is None:
+        array = DEFAULT_ARRAY
+    state = _State(array, machine, config.getoption("--vqnet-strict-xfails"))
+    config.stash[_STATE] = state
+    path = config.getoption("--vqnet-xfails")
+    if path:
+        try:
+            entries = load_xfails_file(path)
+        except (OSError, ValueError) as exc:
+            raise pytest.UsageError(f"vqnet-spec: {exc}") from None
+        s = XfailSet()
+        s.add(entries, f"file {path}")
+        state.sets.append((None, s))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash[_STATE]
+    if session.config.getoption("--vqnet-array") is None:
+        return
+    from vqnet_core.backend import get_backend
+
+    try:
+        get_backend(state.array)
+    except Exception as exc:  # unknown or broken backend: say so once, up front
+        raise pytest.UsageError(f"vqnet-spec: --vqnet-array {state.array}: "
+                                f"{type(exc).__name__}: {exc}") from None
+
+
+def suite_path(item: pytest.Item) -> str | None:
+    """The item's module path inside the vqnet_spec package (``array/test_x.py``), or None."""
+    try:
+        rel = Path(str(item.path)).resolve().relative_to(PACKAGE_DIR)
+    except ValueError:
+        return None
+    return rel.as_posix()
+
+
+def _hook_xfails(kind: str, name: str) -> list[dict[str, str]]:
+    from vqnet_core.hooks import plugin_manager
+
+    try:
+        answers = plugin_manager().hook.vqnet_conformance_xfails(kind=kind, name=name)
+    except Exception as exc:
+        raise pytest.UsageError(f"vqnet-spec: a vqnet.hooks plugin failed while listing "
+                                f"expected failures for {kind} {name!r}: "
+                                f"{type(exc).__name__}: {exc}") from None
+    return [a for a in answers if a]
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k / -m deselection: entries match any collected test
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[_STATE]
+    ours = [(it, suite_path(it)) for it in items]
+    ours = [(it, p) for it, p in ours if p is not None]
+    if not ours:
+        return
+    state.suite_items = len(ours)
+    for kind, name in (("array", state.array), ("machine", state.machine)):
+        if name is None:
+            continue
+        for answer in _hook_xfails(kind, name):
+            s = XfailSet()
+            s.add(answer, f"vqnet_conformance_xfails hook ({kind} {name!r})")
+            state.sets.append((kind, s))
+    for item, path in ours:
+        kind = path.split("/", 1)[0]
+        if kind == "array" and state.array is None:
+            item.add_marker(pytest.mark.skip(
+                reason="array tests need --vqnet-array NAME (only --vqnet-machine was given)"))
+            continue
+        ids = (item.name, f"{path}::{item.name}")
+        hit = None
+        for k, s in state.sets:
+            if k is None or k == kind:
+                e = s.lookup(ids)
+                hit = hit or e
+        if hit is not None:
+            state.xfailed_items += 1
+            item.add_marker(pytest.mark.xfail(reason=f"{hit.reason} [{hit.source}]",
+                                              strict=True))
+
+
+def _unmatched(state: _State) -> list[Any]:
+    return [e for _, s in state.sets for e in s.unmatched()]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or (not state.suite_items and not state.sets):
+        return
+    tr = terminalreporter
+    what = []
+    if state.array:
+        what.append(f"array backend {state.array!r}")
+    if state.machine:
+        what.append(f"machine {state.machine!r}")
+    tr.write_line(f"vqnet-spec: {' and '.join(what)}; {state.suite_items} suite tests, "
+                  f"{state.xfailed_items} marked as expected failures")
+    bad = _unmatched(state)
+    if bad:
+        tr.write_sep("=", "vqnet-spec: expected-failure entries that match no test",
+                     yellow=True)
+        for e in bad:
+            tr.write_line(f"UNMATCHED {e.pattern!r} ({e.reason}) from {e.source}")
+        if state.strict:
+            tr.write_line("--vqnet-strict-xfails: the session fails because of these entries",
+                          red=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is not None and state.strict and _unmatched(state) and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def vqnet_array_name(pytestconfig: pytest.Config) -> str:
+    """The name of the array backend under test."""
+    name = pytestconfig.stash[_STATE].array
+    if name is None:
+        pytest.skip("no array backend under test (pass --vqnet-array NAME)")
+    return name
+
+
+@pytest.fixture(scope="session")
+def vqnet_backend(vqnet_array_name: str) -> Any:
+    """The array backend object under test (``vqnet_core.backend.get_backend(NAME)``)."""
+    from vqnet_core.backend import get_backend
+
+    return get_backend(vqnet_array_name)
+
+
+@pytest.fixture(scope="session")
+def vqnet_machine_name(pytestconfig: pytest.Config) -> str:
+    """The name of the quantum machine under test."""
+    name = pytestconfig.stash[_STATE].machine
+    if name is None:
+        pytest.skip("no quantum machine under test (pass --vqnet-machine NAME)")
+    return name
+
+
+@pytest.fixture(scope="session")
+def vqnet_machine(vqnet_machine_name: str) -> Any:
+    """The quantum machine under test, from the registry in ``vqnet_core.quantum``."""
+    try:
+        import vqnet_core.quantum as quantum
+    except ImportError as exc:
+        pytest.skip(f"the quantum-machine registry vqnet_core.quantum is not importable yet "
+                    f"({exc})")
+    get_machine = getattr(quantum, "get_machine", None)
+    if get_machine is None:
+        pytest.skip("the quantum-machine registry vqnet_core.quantum.get_machine does not "
+                    "exist yet")
+    return get_machine(vqnet_machine_name)
