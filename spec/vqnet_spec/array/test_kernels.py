@@ -116,12 +116,89 @@ def check_max_pool2d(B: Any, dtype: str) -> None:
         _fused_vs_reference(B, dtype, "max_pool2d", fn, makers)
 
 
+def _kernel_pair(B: Any, name: str):
+    require_kernel(B, name)
+    return B.kernel(name)
+
+
+def check_softmax_cross_entropy(B: Any, dtype: str) -> None:
+    from vqnet_core.nn.loss import (
+        softmax_cross_entropy_backward_reference,
+        softmax_cross_entropy_reference,
+    )
+
+    fwd = _kernel_pair(B, "softmax_cross_entropy")
+    bwd = _kernel_pair(B, "softmax_cross_entropy_backward")
+    rtol, atol = tolerance(dtype)
+    for n, c in [(1, 2), (7, 10), (33, 5)]:
+        rng = rng_for("softmax_cross_entropy", n, c, dtype)
+        logits = B.from_numpy((rng.standard_normal((n, c)) * 5).astype(dtype))
+        labels = B.from_numpy(rng.integers(0, c, n).astype("int64"))
+        g = B.from_numpy(rng.standard_normal(n).astype(dtype))
+        ref = B.to_numpy(softmax_cross_entropy_reference(B, logits, labels))
+        check_native(B, fwd(logits, labels), ref, dtype,
+                     f"kernel softmax_cross_entropy [{n}x{c}] vs the reference",
+                     rtol * 10, atol * 10)
+        ref_g = B.to_numpy(softmax_cross_entropy_backward_reference(B, logits, labels, g))
+        check_native(B, bwd(logits, labels, g), ref_g, dtype,
+                     f"kernel softmax_cross_entropy_backward [{n}x{c}] vs the reference",
+                     rtol * 10, atol * 10)
+
+
+def _optimizer_arrays(B: Any, name: str, dtype: str, shape=(5, 3)):
+    rng = rng_for(name, dtype)
+    return [B.from_numpy(rng.standard_normal(shape).astype(dtype)) for _ in range(4)]
+
+
+def check_sgd_step(B: Any, dtype: str) -> None:
+    from vqnet_core.optim.sgd import sgd_step_reference
+
+    k = _kernel_pair(B, "sgd_step")
+    p, g, buf, _ = _optimizer_arrays(B, "sgd_step", dtype)
+    rtol, atol = tolerance(dtype)
+    for args in [(None, 0.1, 0.0, 0.0, False, 0.0, False), (None, 0.1, 0.9, 0.0, False, 0.0, False),
+                 (buf, 0.05, 0.9, 0.1, False, 1e-2, False), (buf, 0.05, 0.9, 0.0, True, 0.0, True)]:
+        got = k(p, g, *args)
+        ref = sgd_step_reference(B, p, g, *args)
+        for i, (a, r) in enumerate(zip(got, ref)):
+            if r is None:
+                assert a is None, f"kernel sgd_step output {i} should be None for {args}"
+                continue
+            check_native(B, a, B.to_numpy(r), dtype, f"kernel sgd_step output {i} {args}",
+                         rtol * 10, atol * 10)
+
+
+def check_adam_step(B: Any, dtype: str) -> None:
+    from vqnet_core.optim.adam import adam_step_reference
+
+    k = _kernel_pair(B, "adam_step")
+    p, g, m, v = _optimizer_arrays(B, "adam_step", dtype)
+    v = B.unary("abs", v)
+    rtol, atol = tolerance(dtype)
+    for step, amsgrad, wd, decoupled, maximize in [(1, False, 0.0, False, False),
+                                                   (3, True, 1e-2, False, False),
+                                                   (7, False, 1e-2, True, True)]:
+        vmax = B.binary("mul", v, 0.5) if amsgrad else None
+        args = (m, v, vmax, step, 1e-3, 0.9, 0.999, 1e-8, wd, amsgrad, maximize, decoupled)
+        got = k(p, g, *args)
+        ref = adam_step_reference(B, p, g, *args)
+        for i, (a, r) in enumerate(zip(got, ref)):
+            if r is None:
+                continue
+            check_native(B, a, B.to_numpy(r), dtype, f"kernel adam_step output {i} "
+                         f"(step={step}, amsgrad={amsgrad}, wd={wd}, decoupled={decoupled})",
+                         rtol * 10, atol * 10)
+
+
 #: kernel name -> (check(B, dtype), the dtypes it is checked in)
 KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "einsum": (check_einsum, FLOAT_DTYPES + COMPLEX_DTYPES),
     "conv2d": (check_conv2d, FLOAT_DTYPES),
     "conv_transpose2d": (check_conv_transpose2d, FLOAT_DTYPES),
     "max_pool2d": (check_max_pool2d, FLOAT_DTYPES),
+    "softmax_cross_entropy": (check_softmax_cross_entropy, FLOAT_DTYPES),
+    "sgd_step": (check_sgd_step, FLOAT_DTYPES),
+    "adam_step": (check_adam_step, FLOAT_DTYPES),
 }
 
 
