@@ -1,0 +1,203 @@
+"""The built-in ``statevector`` machine: a batched state vector on the active array backend.
+
+The state is ``[B, 2^n]`` (complex64 or complex128) and every update is written in backend
+primitives (see :mod:`vqnet_core.quantum.kernels`; a backend's ``sv_apply_1q`` /
+``sv_apply_2q`` / ``sv_expval_pauli`` kernels are used when declared). The adjoint ``vjp``
+sweeps backwards with ONE bra per batch element: the upstream gradient weights every
+observable into one Hermitian operator.
+
+>>> import numpy as np
+>>> from vqnet_core.quantum import Circuit, Operation, ParamRef, Probs, get_machine
+>>> c = Circuit(2, [Operation("H", (0,)), Operation("CNOT", (0, 1))])
+>>> np.round(get_machine("statevector").execute(c, np.zeros((1, 0)), [Probs()])[0], 3).tolist()
+[[0.5, 0.0, 0.0, 0.5]]
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..backend.registry import get_backend
+from . import kernels as K
+from .circuit import Circuit, Measurement
+from .machine import Machine, MachineCapabilities, UnsupportedError
+from .measure_eval import evaluate
+from .plan import Plan, compile_plan, segment_dmatrices, segment_matrix
+
+_RDT = {"complex64": "float32", "complex128": "float64"}
+
+
+class PlanCache:
+    """A small LRU of compiled plans keyed by circuit structure."""
+
+    def __init__(self, size: int = 32, fuse: bool = True) -> None:
+        self.size, self.fuse = size, fuse
+        self._d: OrderedDict = OrderedDict()
+
+    def get(self, circuit: Circuit) -> Plan:
+        key = circuit.key()
+        p = self._d.get(key)
+        if p is None:
+            p = compile_plan(circuit, self.fuse)
+            self._d[key] = p
+            if len(self._d) > self.size:
+                self._d.popitem(last=False)
+        else:
+            self._d.move_to_end(key)
+        return p
+
+
+class StatevectorMachine(Machine):
+    """Exact batched state-vector simulation with an adjoint vjp."""
+
+    name = "statevector"
+    capabilities = MachineCapabilities(
+        max_wires=26, measurements=frozenset({"expval", "probs", "sample", "state", "density"}),
+        shots=True, exact=True, noise=False, adjoint=True)
+
+    def __init__(self, fuse: bool = True) -> None:
+        super().__init__()
+        self._plans = PlanCache(fuse=fuse)
+
+    # ---------------------------------------------------------------- simulation
+    def _apply(self, B, state, plan: Plan, seg, mat, n: int, inverse: bool = False):
+        if seg.kind == "perm":
+            cache = seg.__dict__.setdefault("_native", {})
+            key = (B.name, inverse)
+            if key not in cache:
+                cache[key] = B.from_numpy(np.argsort(seg.index) if inverse else seg.index)
+            return K.apply_perm(B, state, cache[key])
+        if seg.kind == "diag":
+            return K.apply_diag(B, state, n, seg.wires, mat)
+        return K.apply_matrix(B, state, n, seg.wires, mat)
+
+    def _mats(self, B, plan: Plan, angles: np.ndarray, cdt: str, inverse: bool = False):
+        out = []
+        for seg in plan.segments:
+            if seg.kind == "perm":
+                out.append(None)
+                continue
+            m = segment_matrix(plan, seg, angles)
+            if inverse:
+                m = m.conj() if seg.kind == "diag" else np.conj(np.swapaxes(m, 1, 2))
+            out.append(B.from_numpy(np.ascontiguousarray(m.astype(cdt))))
+        return out
+
+    def simulate(self, circuit: Circuit, angles: np.ndarray, dtype: str) -> Any:
+        """The final states ``[B, 2^n]`` as a native array."""
+        B = get_backend()
+        plan = self._plans.get(circuit)
+        n = circuit.num_wires
+        init = np.zeros((1, 2**n), dtype=dtype)
+        init[0, 0] = 1
+        state = B.from_numpy(init)
+        for seg, mat in zip(plan.segments, self._mats(B, plan, angles, dtype)):
+            state = self._apply(B, state, plan, seg, mat, n)
+        bsz = angles.shape[0]
+        if B.shape(state)[0] != bsz:
+            state = B.broadcast_to(state, (bsz, 2**n))
+        return state
+
+    def _execute(self, circuit, angles, measurements, shots, seed, dtype):
+        B = get_backend()
+        n = circuit.num_wires
+        state = self.simulate(circuit, angles, dtype)
+        return self._measure(B, n, state, measurements, shots, seed, dtype)
+
+    def _measure(self, B, n, state, measurements, shots, seed, dtype):
+        rdt = _RDT[dtype]
+
+        def probs_in_basis(rot):
+            return K.probabilities(B, K.rotate_to_z(B, state, n, rot, dtype))
+
+        def density():
+            return B.binary("mul", B.reshape(state, B.shape(state) + (1,)),
+                            B.unary("conj", B.reshape(state, (B.shape(state)[0], 1, 2**n))))
+        return evaluate(B, n, measurements, probs_in_basis, lambda: state, density, shots, seed,
+                        rdt, B.shape(state)[0])
+
+    # ---------------------------------------------------------------- adjoint
+    def supports_vjp(self, measurements: Sequence[Measurement]) -> bool:
+        return all(m.kind in ("expval", "probs", "state") for m in measurements)
+
+    def _bra(self, B, n, state, measurements, upstream, dtype):
+        """``phi`` with ``dL/dangle = Re <phi| d psi / d angle>``."""
+        rdt = _RDT[dtype]
+        bsz = B.shape(state)[0]
+        phi = None
+        diag = None  # the real diagonal part of the weighted operator
+
+        def add_diag(vals, wires):
+            nonlocal diag
+            full = K.full_diag(B, vals, n, wires)
+            diag = full if diag is None else B.binary("add", diag, full)
+
+        for m, g in zip(measurements, upstream):
+            if m.kind == "expval":
+                gb = B.reshape(B.astype(g, rdt), (bsz, 1))
+                for c, term in m.observable.terms:
+                    if not term:
+                        continue  # the identity has no gradient
+                    if all(p == "Z" for _, p in term):
+                        wires = tuple(w for w, _ in term)
+                        sign = B.from_numpy((2.0 * c * K.parity(len(wires))).astype(rdt)[None])
+                        add_diag(B.binary("mul", gb, sign), wires)
+                    else:
+                        v = state
+                        for w, p in term:
+                            from .gates import PAULI
+                            v = K.apply_matrix(B, v, n, (w,), B.from_numpy(
+                                PAULI[p][None].astype(dtype)))
+                        v = B.binary("mul", v, B.astype(B.binary("mul", gb, 2.0 * c), dtype))
+                        phi = v if phi is None else B.binary("add", phi, v)
+            elif m.kind == "probs":
+                wires = m.wires if m.wires is not None else tuple(range(n))
+                ws = tuple(sorted(wires))
+                gp = K.reorder_marginal(B, B.astype(g, rdt), wires, ws)
+                add_diag(B.binary("mul", gp, 2.0), ws)
+            elif m.kind == "state":
+                gs = B.astype(g, dtype)
+                phi = gs if phi is None else B.binary("add", phi, gs)
+            else:
+                raise UnsupportedError(f"the adjoint method cannot differentiate a {m.kind} "
+                                       "measurement")
+        if diag is not None:
+            v = B.binary("mul", state, B.astype(diag, dtype))
+            phi = v if phi is None else B.binary("add", phi, v)
+        if phi is None:
+            phi = B.full((bsz, 2**n), 0, dtype)
+        return phi
+
+    def _vjp(self, circuit, angles, measurements, upstream, dtype):
+        B = get_backend()
+        n = circuit.num_wires
+        plan = self._plans.get(circuit)
+        bsz, S = angles.shape
+        rdt = _RDT[dtype]
+        psi = self.simulate(circuit, angles, dtype)
+        phi = self._bra(B, n, psi, measurements, upstream, dtype)
+        grads = np.zeros((bsz, S))
+        inv = self._mats(B, plan, angles, dtype, inverse=True)
+        last = len(plan.segments) - 1
+        first_trainable = next((i for i, s in enumerate(plan.segments) if s.trainable), None)
+        if first_trainable is None:
+            return B.from_numpy(grads.astype(rdt))
+        for i in range(last, first_trainable - 1, -1):
+            seg = plan.segments[i]
+            psi = self._apply(B, psi, plan, seg, inv[i], n, inverse=True)
+            if seg.trainable:
+                if seg.kind == "diag":
+                    R = B.to_numpy(K.overlap_diag(B, phi, psi, n, seg.wires))
+                    for col, dm in segment_dmatrices(plan, seg, angles):
+                        grads[:, col] += np.real(np.sum(dm * R, axis=-1))
+                else:
+                    R = B.to_numpy(K.overlap(B, phi, psi, n, seg.wires))
+                    for col, dm in segment_dmatrices(plan, seg, angles):
+                        grads[:, col] += np.real(np.sum(dm * R, axis=(-2, -1)))
+            if i > first_trainable:
+                phi = self._apply(B, phi, plan, seg, inv[i], n, inverse=True)
+        return B.from_numpy(grads.astype(rdt))
