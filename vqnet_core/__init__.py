@@ -11,13 +11,27 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .tensor import QTensor  # noqa: F401  (first: the op modules import it)
+# QTensor must be imported before anything else: the op modules import it from .tensor,
+# and tensor.py imports the op modules at its end. Keep the import sorter away from it.
+from .tensor import QTensor  # noqa: F401  # isort: skip
+
+# isort: split
 from . import autograd  # noqa: F401
 from .autograd import Function, enable_grad, grad, no_grad, set_grad_enabled  # noqa: F401
 from .backend import available_backends, backend, get_backend, set_backend  # noqa: F401
 from .dtypes import (  # noqa: F401
-    DType, as_dtype, bool_, complex64, complex128, float32, float64, get_default_dtype, int32,
-    int64, promote_types, set_default_dtype,
+    DType,
+    as_dtype,
+    bool_,
+    complex64,
+    complex128,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
 )
 from .ops.functions import *  # noqa: F401,F403
 from .ops.functions import TENSOR_METHODS as _TM  # noqa: F401

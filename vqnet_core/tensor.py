@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -393,20 +394,12 @@ def _is_dtype_name(name: str) -> bool:
         return False
 
 
-def _method(fn):
-    def m(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    m.__name__ = fn.__name__
-    m.__doc__ = fn.__doc__
-    return m
-
-
 # Imported last: the op modules import QTensor from here.
 from .ops import elementwise as _ew  # noqa: E402
-from .ops import linalg as _la  # noqa: E402
-from .ops import reduction as _rd  # noqa: E402
-from .ops import shape as _sh  # noqa: E402
 from .ops import functions as _fn  # noqa: E402
+from .ops import linalg as _la  # noqa: E402
+from .ops import shape as _sh  # noqa: E402
 
+# Plain functions bind as methods: x.exp() calls functions.exp(x) with no wrapper in between.
 for _name in _fn.TENSOR_METHODS:
-    setattr(QTensor, _name, _method(getattr(_fn, _name)))
+    setattr(QTensor, _name, getattr(_fn, _name))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .engine import enable_grad, is_grad_enabled, no_grad, run_backward, set_grad_enabled
 from .function import Function, FunctionCtx

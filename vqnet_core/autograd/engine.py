@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..tensor import QTensor
@@ -60,14 +61,33 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
-class Node:
-    """One recorded op: its input tensors and the rule that maps grad-out to grad-ins."""
+#: Marks an input that takes no gradient (None, or not requiring grad when recorded).
+_SKIP = object()
 
-    __slots__ = ("inputs", "backward", "name")
+
+class Node:
+    """One recorded op: its input tensors and the rule that maps grad-out to grad-ins.
+
+    ``parents`` snapshots, per input, the node that produced it *when this op was recorded*
+    (``None`` for a leaf, ``_SKIP`` for an input that takes no gradient). The sweep follows
+    the snapshot, so an input modified in place afterwards (``y[0] = v`` gives ``y`` a new
+    node) still sends this op's gradient to the value it actually used.
+    """
+
+    __slots__ = ("inputs", "parents", "backward", "name")
 
     def __init__(self, inputs: Sequence[QTensor], backward: Callable[[Any], Sequence[Any]],
-                 name: str = "") -> None:
+                 name: str = "", parents: tuple | None = None) -> None:
         self.inputs = inputs
+        if parents is None:
+            if len(inputs) == 2:  # the common case, without building a list
+                a, b = inputs
+                parents = (a._node if a is not None and a.requires_grad else _SKIP,
+                           b._node if b is not None and b.requires_grad else _SKIP)
+            else:
+                parents = tuple([p._node if p is not None and p.requires_grad else _SKIP
+                                 for p in inputs])
+        self.parents = parents
         self.backward = backward
         self.name = name
 
@@ -81,30 +101,49 @@ def _freed(_g):
         "Pass retain_graph=True to the first backward() if you need to.")
 
 
-def _topo_order(roots: Sequence[QTensor]) -> list[QTensor]:
-    """Tensors reachable from ``roots`` through nodes, inputs before outputs."""
-    order: list[QTensor] = []
+def _key(t: QTensor, node: Node | None) -> int:
+    """A graph vertex: the producing node of a non-leaf, the tensor itself for a leaf."""
+    return id(node) if node is not None else id(t)
+
+
+def _topo_order(roots: Sequence[QTensor]) -> list[tuple[QTensor, Node | None]]:
+    """Vertices ``(tensor, node)`` reachable from ``roots``, inputs before outputs."""
+    order: list[tuple[QTensor, Node | None]] = []
+    append = order.append
     seen: set[int] = set()
     for root in roots:
-        if id(root) in seen:
+        n0 = root._node
+        k0 = id(n0) if n0 is not None else id(root)
+        if k0 in seen:
             continue
-        seen.add(id(root))
-        stack: list[tuple[QTensor, int]] = [(root, 0)]
+        seen.add(k0)
+        if n0 is None:
+            append((root, None))
+            continue
+        stack: list[tuple[QTensor, Node, int]] = [(root, n0, 0)]
         while stack:
-            t, i = stack[-1]
-            node = t._node
-            inputs = node.inputs if node is not None else ()
-            while i < len(inputs):
-                p = inputs[i]
+            t, node, i = stack[-1]
+            inputs, parents = node.inputs, node.parents
+            n = len(inputs)
+            while i < n:
+                pn = parents[i]
                 i += 1
-                if p is not None and p.requires_grad and id(p) not in seen:
-                    seen.add(id(p))
-                    stack[-1] = (t, i)
-                    stack.append((p, 0))
+                if pn is _SKIP:
+                    continue
+                p = inputs[i - 1]
+                if pn is None:  # a leaf: nothing above it
+                    if id(p) not in seen:
+                        seen.add(id(p))
+                        append((p, None))
+                    continue
+                if id(pn) not in seen:
+                    seen.add(id(pn))
+                    stack[-1] = (t, node, i)
+                    stack.append((p, pn, 0))
                     break
             else:
                 stack.pop()
-                order.append(t)
+                append((t, node))
     return order
 
 
@@ -131,35 +170,38 @@ def run_backward(roots: Sequence[QTensor], grads: Sequence[Any], retain_graph: b
     for r, g in zip(roots, grads):
         B = r._b
         g = _fit(B, g, r)
-        pending[id(r)] = B.binary("add", pending[id(r)], g) if id(r) in pending else g
-    wanted = {id(t): k for k, t in enumerate(capture)} if capture is not None else None
+        k = _key(r, r._node)
+        pending[k] = B.binary("add", pending[k], g) if k in pending else g
+    wanted = {_key(t, t._node): k for k, t in enumerate(capture)} if capture is not None \
+        else None
     captured: list[Any] = [None] * (len(capture) if capture is not None else 0)
+    pop = pending.pop
 
-    for t in reversed(order):
-        g = pending.pop(id(t), None)
+    for t, node in reversed(order):
+        g = pop(id(node) if node is not None else id(t), None)
         if g is None:
             continue
         B = t._b
         if wanted is not None:
-            k = wanted.get(id(t))
+            k = wanted.get(id(node) if node is not None else id(t))
             if k is not None:
                 captured[k] = g
-        elif t._node is None or t._retain:
+        elif node is None or (t._retain and t._node is node):
             if t.grad is None:
                 t.grad = QTensor._wrap(g, B, t._dtype)
             else:
                 t.grad._data = B.binary("add", t.grad._data, g)
-        node = t._node
         if node is None:
             continue
         in_grads = node.backward(g)
         if not retain_graph:
             node.backward = _freed
-        for p, pg in zip(node.inputs, in_grads):
-            if pg is None or p is None or not p.requires_grad:
+        for p, pn, pg in zip(node.inputs, node.parents, in_grads):
+            if pg is None or pn is _SKIP:
                 continue
-            pg = _fit(B, pg, p)
-            key = id(p)
+            if B.dtype_name(pg) != p._dtype.name:
+                pg = B.astype(pg, p._dtype.name)
+            key = id(pn) if pn is not None else id(p)
             prev = pending.get(key)
             pending[key] = pg if prev is None else B.binary("add", prev, pg)
     return captured if capture is not None else None

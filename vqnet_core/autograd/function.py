@@ -56,6 +56,9 @@ class Function:
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         single = isinstance(out, QTensor)
+        if not single and not isinstance(out, (tuple, list)):
+            raise TypeError(f"{cls.__name__}.forward must return QTensors, got "
+                            f"{type(out).__name__}")
         outs = (out,) if single else tuple(out)
         for o in outs:
             if not isinstance(o, QTensor):

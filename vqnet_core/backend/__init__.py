@@ -1,12 +1,27 @@
 """Array backends: the protocol, the registry, and the NumPy reference backend."""
 
 from .protocol import (
-    ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, RANDOM_DISTS, REDUCE_OPS, SCAN_OPS, UNARY_OPS,
-    ArrayBackend, BackendError, Capabilities, required_primitives,
+    ARG_REDUCE_OPS,
+    BINARY_OPS,
+    COMPARISON_OPS,
+    RANDOM_DISTS,
+    REDUCE_OPS,
+    SCAN_OPS,
+    UNARY_OPS,
+    ArrayBackend,
+    BackendError,
+    Capabilities,
+    required_primitives,
 )
 from .registry import (
-    BackendImportError, UnknownBackendError, available_backends, backend, get_backend,
-    list_entry_points, register_backend, set_backend,
+    BackendImportError,
+    UnknownBackendError,
+    available_backends,
+    backend,
+    get_backend,
+    list_entry_points,
+    register_backend,
+    set_backend,
 )
 
 __all__ = [

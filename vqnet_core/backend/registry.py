@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Iterator
 
 from .protocol import ArrayBackend
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from numbers import Number
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,11 @@ def python_to_numpy(data: Any, dtype: DType | None) -> np.ndarray:
     """Nested lists / scalars as numpy, with Python floats taking the default float dtype."""
     if isinstance(data, (list, tuple)) and any(isinstance(x, QTensor) for x in data):
         data = [x.numpy() if isinstance(x, QTensor) else x for x in data]
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError:
+        raise ValueError(f"cannot make a QTensor from ragged nested sequences "
+                         f"({type(data).__name__} whose rows differ in length)") from None
     if dtype is None and arr.dtype.kind == "f":
         arr = arr.astype(get_default_dtype().name)
     elif dtype is None and arr.dtype.kind == "c":
@@ -105,8 +110,9 @@ def norm_axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
     if axis is None:
         return None
     if isinstance(axis, (int, np.integer)):
-        return (norm_axis(int(axis), ndim),)
+        a = norm_axis(int(axis), ndim)
+        return (a,) if ndim else ()  # a 0-d tensor accepts axis 0 / -1, as in torch
     axes = tuple(sorted({norm_axis(int(a), ndim) for a in axis}))
     if len(axes) != len(tuple(axis)):
         raise ValueError(f"repeated axis in {tuple(axis)}")
-    return axes
+    return axes if ndim else ()

@@ -39,10 +39,17 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
     return QTensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
 
 
-def full(*shape: Any, fill_value: Any = 0, dtype: Any = None, requires_grad: bool = False,
+def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
          backend: Any = None) -> QTensor:
-    """A tensor of ``shape`` filled with ``fill_value``."""
+    """A tensor of ``shape`` (an int or a sequence) filled with ``fill_value``, like
+    ``torch.full``; the dtype follows the fill value (bool, int64, default float/complex).
+
+    >>> import vqnet_core as vq
+    >>> vq.full((2,), 3).tolist(), vq.full(2, 0.5).dtype
+    ([3, 3], vqnet_core.float32)
+    """
     B = get_backend(backend)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if dtype is None:
         if isinstance(fill_value, bool):
             dtype = bool_
@@ -58,14 +65,14 @@ def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           backend: Any = None) -> QTensor:
     """A tensor of zeros (default dtype float32)."""
     d = as_dtype(dtype)
-    return full(*shape, fill_value=0, dtype=d, requires_grad=requires_grad, backend=backend)
+    return full(_shape(shape), 0, dtype=d, requires_grad=requires_grad, backend=backend)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          backend: Any = None) -> QTensor:
     """A tensor of ones (default dtype float32)."""
     d = as_dtype(dtype)
-    return full(*shape, fill_value=1, dtype=d, requires_grad=requires_grad, backend=backend)
+    return full(_shape(shape), 1, dtype=d, requires_grad=requires_grad, backend=backend)
 
 
 def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False,

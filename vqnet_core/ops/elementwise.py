@@ -48,12 +48,15 @@ def _unary_rule(op: str):
         "tanh": lambda B, g, a, o, t: mul_conj(B, g, B.binary("sub", 1, B.unary("square", o)), t),
         "asinh": lambda B, g, a, o, t: div_conj(
             B, g, B.unary("sqrt", B.binary("add", B.unary("square", a), 1)), t),
-        "acosh": lambda B, g, a, o, t: div_conj(
-            B, g, B.unary("sqrt", B.binary("sub", B.unary("square", a), 1)), t),
+        # sqrt(a-1)*sqrt(a+1), not sqrt(a^2-1): the latter is the wrong branch for complex a
+        "acosh": lambda B, g, a, o, t: div_conj(B, g, B.binary(
+            "mul", B.unary("sqrt", B.binary("sub", a, 1)), B.unary("sqrt", B.binary("add", a, 1))),
+            t),
         "atanh": lambda B, g, a, o, t: div_conj(B, g, B.binary("sub", 1, B.unary("square", a)), t),
         "erf": lambda B, g, a, o, t: B.binary("mul", g, B.binary(
             "mul", B.unary("exp", B.unary("neg", B.unary("square", a))), 2.0 / math.sqrt(math.pi))),
-        "sigmoid": lambda B, g, a, o, t: mul_conj(B, g, B.binary("mul", o, B.binary("sub", 1, o)), t),
+        "sigmoid": lambda B, g, a, o, t: mul_conj(
+            B, g, B.binary("mul", o, B.binary("sub", 1, o)), t),
         "reciprocal": lambda B, g, a, o, t: B.unary("neg", mul_conj(B, g, B.unary("square", o), t)),
         "square": lambda B, g, a, o, t: mul_conj(B, g, B.binary("mul", a, 2), t),
         "conj": lambda B, g, a, o, t: B.unary("conj", g),
@@ -123,7 +126,7 @@ def _complex_to_real(op: str, x: QTensor) -> QTensor:
             safe = B.where(B.binary("eq", out, 0), B.full((), 1, rdt.name), out)
             return (B.binary("mul", gc, B.binary("div", a, B.astype(safe, cname))),)
         # angle: g * (i z) / |z|^2
-        sq = B.unary("square", out)
+        sq = B.unary("square", B.unary("abs", a))
         safe = B.where(B.binary("eq", sq, 0), B.full((), 1, rdt.name), sq)
         return (B.binary("div", B.binary("mul", gc, B.binary("mul", a, 1j)),
                          B.astype(safe, cname)),)
@@ -156,25 +159,59 @@ def _operands(a: Any, b: Any, op: str):
     return _operands(to_tensor(a), b, op)
 
 
+_ORDER = {"lt", "le", "gt", "ge"}
+
+
+def _check_nonfloat(op: str, B, dt: DType, ta, da, tb, db):
+    """Errors and int -> float lifts of a binary op whose common dtype is bool, int or complex
+    (as PyTorch: no ``-`` on bools, integer division by zero raises, ``/`` gives a float)."""
+    kind = dt.kind
+    if kind == "c":
+        if op in ("floordiv", "remainder", "maximum", "minimum", "atan2"):
+            raise TypeError(f"{op} is not defined for complex tensors")
+        return dt, da, db
+    if op in ("div", "atan2"):
+        dt = get_default_dtype()
+        return (dt, B.astype(da, dt.name) if ta is not None else da,
+                B.astype(db, dt.name) if tb is not None else db)
+    if dt is bool_ and op in ("floordiv", "remainder", "pow"):
+        if op == "pow" and tb is None:  # bool ** bool scalar stays bool, as in torch
+            return dt, B.astype(da, "int64"), int(db)
+        raise TypeError(f"{op} is not defined for bool tensors")
+    if op in ("floordiv", "remainder"):
+        zero = (db == 0) if tb is None else bool(B.to_numpy(B.reduce(
+            "any", B.binary("eq", db, 0), None, False)))
+        if zero:
+            raise ZeroDivisionError(f"integer {op} by zero")
+    return dt, da, db
+
+
 def binary(op: str, a: Any, b: Any) -> QTensor:
     """Apply the broadcasting primitive ``op`` to ``a`` and ``b`` with torch-like promotion."""
-    B, dt, ta, da, tb, db = _operands(a, b, op)
+    # fast paths (no promotion needed): same-dtype tensors, float tensor with a float
+    if type(a) is QTensor and (
+            (type(b) is QTensor and a._dtype is b._dtype and a._b is b._b)
+            or (type(b) is float and a._dtype.kind in "fc")):
+        B, dt, ta, da = a._b, a._dtype, a, a._data
+        tb, db = (b, b._data) if type(b) is QTensor else (None, b)
+    else:
+        B, dt, ta, da, tb, db = _operands(a, b, op)
+    kind = dt.kind
     if op in _CMP:
+        if kind == "c" and op in _ORDER:
+            raise TypeError(f"{op} is not defined for complex tensors (they are not ordered)")
         return make(B.binary(op, da, db), B, bool_, (), None)
-    if op == "div" and dt.kind in "bi":
-        dt = get_default_dtype()
-        da = B.astype(da, dt.name) if ta is not None else da
-        db = B.astype(db, dt.name) if tb is not None else db
-    if op in ("floordiv", "remainder", "maximum", "minimum", "atan2") and dt.kind == "c":
-        raise TypeError(f"{op} is not defined for complex tensors")
-    if op == "atan2" and dt.kind in "bi":
-        dt = get_default_dtype()
-        da = B.astype(da, dt.name) if ta is not None else da
-        db = B.astype(db, dt.name) if tb is not None else db
+    if op == "sub" and (isinstance(da, bool) or isinstance(db, bool) or (
+            ta is not None and ta._dtype is bool_) or (tb is not None and tb._dtype is bool_)):
+        raise TypeError("subtraction with a bool operand is not supported; use logical_xor() "
+                        "or ~ (logical_not) instead")
+    if kind != "f":
+        dt, da, db = _check_nonfloat(op, B, dt, ta, da, tb, db)
+        kind = dt.kind
     out = B.binary(op, da, db)
     if B.dtype_name(out) != dt.name:
         out = B.astype(out, dt.name)
-    if dt.kind not in "fc":
+    if kind not in "fc":
         return make(out, B, dt, (), None)
     sa = B.shape(da) if ta is not None else ()
     sb = B.shape(db) if tb is not None else ()
@@ -217,7 +254,8 @@ def binary(op: str, a: Any, b: Any) -> QTensor:
                 # d/db a^b = a^b log a; defined as 0 where a == 0 (as PyTorch does)
                 zero = B.binary("eq", da, 0)
                 safe_a = B.where(zero, B.full((), 1, dt.name), da)
-                d = B.where(zero, B.full((), 0, dt.name), B.binary("mul", out, B.unary("log", safe_a)))
+                d = B.where(zero, B.full((), 0, dt.name),
+                            B.binary("mul", out, B.unary("log", safe_a)))
                 gb = unbroadcast(B, B.binary("mul", g, cj(d)), sb)
             return ga, gb
     elif op in ("maximum", "minimum"):
@@ -233,6 +271,8 @@ def binary(op: str, a: Any, b: Any) -> QTensor:
     elif op == "atan2":
         def backward(g):
             den = B.binary("add", B.unary("square", da), B.unary("square", db))
+            # at (0, 0) both numerators vanish: give 0 (as torch), not 0/0
+            den = B.where(B.binary("eq", den, 0), B.full((), 1, dt.name), den)
             ga = unbroadcast(B, B.binary("div", B.binary("mul", g, db), den), sa) \
                 if ta is not None else None
             gb = unbroadcast(B, B.unary("neg", B.binary("div", B.binary("mul", g, da), den)), sb) \

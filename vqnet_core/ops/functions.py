@@ -6,20 +6,72 @@ from typing import Any
 
 from . import elementwise as _ew
 from .creation import (  # noqa: F401
-    arange, bernoulli, empty, empty_like, eye, full, full_like, get_rng_state, linspace,
-    manual_seed, normal, ones, ones_like, rand, randint, randn, randperm, set_rng_state, tensor,
-    uniform, zeros, zeros_like,
+    arange,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    get_rng_state,
+    linspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    set_rng_state,
+    tensor,
+    uniform,
+    zeros,
+    zeros_like,
 )
 from .elementwise import astype, binary, clip, unary, where  # noqa: F401
 from .elementwise import complex_ as complex  # noqa: F401,A001
 from .linalg import dot, einsum, kron, matmul, outer  # noqa: F401
 from .reduction import (  # noqa: F401
-    all, any, argmax, argmin, argsort, cumprod, cumsum, logsumexp, max, mean, min, norm, prod,
-    sort, std, sum, topk, var,
+    all,
+    any,
+    argmax,
+    argmin,
+    argsort,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    sort,
+    std,
+    sum,
+    topk,
+    var,
 )
 from .shape import (  # noqa: F401
-    broadcast_to, chunk, concatenate, flatten, flip, gather, getitem, index_put, pad, permute,
-    repeat_interleave, reshape, scatter_add, split, squeeze, stack, tile, transpose, unsqueeze,
+    broadcast_to,
+    chunk,
+    concatenate,
+    flatten,
+    flip,
+    gather,
+    getitem,
+    index_put,
+    pad,
+    permute,
+    repeat_interleave,
+    reshape,
+    scatter_add,
+    split,
+    squeeze,
+    stack,
+    tile,
+    transpose,
+    unsqueeze,
 )
 
 _UNARY_PUBLIC = [
@@ -119,6 +171,7 @@ def trace(x: Any):
 def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     """Whether two tensors are elementwise equal within tolerances."""
     import numpy as np
+
     from ._base import to_tensor
     return bool(np.allclose(to_tensor(a).numpy(), to_tensor(b).numpy(), rtol=rtol, atol=atol))
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import string
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,11 @@ def matmul(a: Any, b: Any) -> QTensor:
         raise ValueError("matmul operands live on different backends")
     dt = promote_types(a._dtype, b._dtype)
     a, b = a.astype(dt), b.astype(dt)
+    if a.ndim == 1 and b.ndim == 1:
+        if a.shape != b.shape:
+            raise ValueError(f"matmul: 1-D operands of sizes {a.shape[0]} and {b.shape[0]} "
+                             "differ")
+        return reshape(matmul(reshape(a, (1, -1)), reshape(b, (-1, 1))), ())
     if a.ndim == 1:
         return reshape(matmul(reshape(a, (1, -1)), b), b.shape[:-2] + b.shape[-1:])
     if b.ndim == 1:

@@ -66,12 +66,28 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, unbiased: bool = True)
     sq = ew.binary("mul", d, ew.unary("conj", d)) if x._dtype.kind == "c" else ew.unary("square", d)
     if x._dtype.kind == "c":
         sq = ew.unary("real", sq)
-    return ew.binary("div", sum(sq, axes, keepdims), float(builtins.max(n - (1 if unbiased else 0), 0)))
+    dof = float(builtins.max(n - (1 if unbiased else 0), 0))
+    return ew.binary("div", sum(sq, axes, keepdims), dof)
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, unbiased: bool = True) -> QTensor:
-    """Standard deviation over ``axis``."""
-    return ew.unary("sqrt", var(x, axis, keepdims, unbiased))
+    """Standard deviation over ``axis`` (gradient 0 where it is 0, as in torch)."""
+    return _root(var(x, axis, keepdims, unbiased), 2.0)
+
+
+def _root(s: QTensor, p: float) -> QTensor:
+    """``s ** (1/p)`` for ``s >= 0``, with gradient 0 where ``s == 0`` (a norm's subgradient)
+    instead of the ``inf * 0 = nan`` the chain rule would give."""
+    B, dt = s._b, s._dtype
+    data = s._data
+    out = B.unary("sqrt", data) if p == 2.0 else B.binary("pow", data, 1.0 / p)
+
+    def backward(g):
+        zero = B.binary("eq", data, 0)
+        safe = B.where(zero, B.full((), 1, dt.name), data)
+        d = B.binary("div", out, B.binary("mul", safe, p))
+        return (B.where(zero, B.full((), 0, dt.name), B.binary("mul", g, d)),)
+    return make(out, B, dt, (s,), backward, "root")
 
 
 def _extreme(op: str, x: Any, axis: Any, keepdims: bool) -> QTensor:
@@ -170,8 +186,8 @@ def norm(x: Any, p: float = 2, axis: Any = None, keepdims: bool = False) -> QTen
     if p == 1:
         return sum(a, axis, keepdims)
     if p == 2:
-        return ew.unary("sqrt", sum(ew.unary("square", a), axis, keepdims))
-    return ew.binary("pow", sum(ew.binary("pow", a, float(p)), axis, keepdims), 1.0 / p)
+        return _root(sum(ew.unary("square", a), axis, keepdims), 2.0)
+    return _root(sum(ew.binary("pow", a, float(p)), axis, keepdims), float(p))
 
 
 def _arg(op: str, x: Any, axis: Any, keepdims: bool) -> QTensor:
@@ -223,18 +239,52 @@ def cumsum(x: Any, axis: int = 0) -> QTensor:
 
 
 def cumprod(x: Any, axis: int = 0) -> QTensor:
-    """Inclusive cumulative product along ``axis`` (gradient assumes no zeros)."""
+    """Inclusive cumulative product along ``axis``; the gradient is exact with zeros too."""
     x = to_tensor(x)
-    B, dt = x._b, x._dtype
+    B = x._b
     ax = norm_axis(axis, x.ndim)
-    out = B.scan("cumprod", x._data, ax)
+    dt = int64 if x._dtype.kind in "bi" else x._dtype
+    data = x._data if dt is x._dtype else B.astype(x._data, dt.name)
+    out = B.scan("cumprod", data, ax)
+    cplx = dt.kind == "c"
 
     def backward(g):
-        w = B.binary("mul", g, B.unary("conj", out) if dt.kind == "c" else out)
+        if bool(B.to_numpy(B.reduce("any", B.binary("eq", data, 0), None, False))):
+            return (_cumprod_grad_with_zeros(B, g, data, ax, dt),)
+        # no zeros: sum_{j>=k} g_j out_j / x_k
+        w = B.binary("mul", g, B.unary("conj", out) if cplx else out)
         s = B.flip(B.scan("cumsum", B.flip(w, (ax,)), ax), (ax,))
-        a = B.unary("conj", x._data) if dt.kind == "c" else x._data
-        return (B.binary("div", s, a),)
+        return (B.binary("div", s, B.unary("conj", data) if cplx else data),)
     return make(out, B, dt, (x,), backward, "cumprod")
+
+
+def _cumprod_grad_with_zeros(B, g, data, ax, dt):
+    """grad_k = prod_{i<k} x_i * sum_{j>=k} g_j prod_{k<i<=j} x_i, division-free: O(n^2)."""
+    import numpy as np
+
+    nd = len(B.shape(data))
+    perm = tuple(i for i in range(nd) if i != ax) + (ax,)
+    inv = tuple(int(i) for i in np.argsort(perm))
+    x = B.permute(data, perm)
+    gl = B.permute(g, perm)
+    shp = B.shape(x)
+    n = shp[-1]
+    lead = shp[:-1]
+    xx = B.broadcast_to(B.reshape(x, lead + (1, n)), lead + (n, n))  # [..., k, j] = x_j
+    upper = B.from_numpy(np.triu(np.ones((n, n), dtype=bool), 1))  # j > k
+    one, zero = B.full((), 1, dt.name), B.full((), 0, dt.name)
+    run = B.scan("cumprod", B.where(upper, xx, one), nd)  # prod_{k<i<=j} x_i (1 for j<=k)
+    if dt.kind == "c":
+        run = B.unary("conj", run)
+    upper_eq = B.from_numpy(np.triu(np.ones((n, n), dtype=bool)))  # j >= k
+    contrib = B.where(upper_eq, B.binary("mul", B.reshape(gl, lead + (1, n)), run), zero)
+    s = B.reduce("sum", contrib, (nd,), False)
+    ones = B.full(lead + (1,), 1, dt.name)
+    excl = B.getitem(B.concatenate([ones, B.scan("cumprod", x, nd - 1)], nd - 1),
+                     (Ellipsis, slice(0, n)))
+    if dt.kind == "c":
+        excl = B.unary("conj", excl)
+    return B.permute(B.binary("mul", excl, s), inv)
 
 
 def sort(x: Any, axis: int = -1, descending: bool = False) -> tuple[QTensor, QTensor]:

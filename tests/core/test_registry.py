@@ -1,0 +1,152 @@
+"""The array-backend registry: selection, errors, and plugins that fail to import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import vqnet_core as vq
+from vqnet_core.backend import (
+    ArrayBackend,
+    BackendImportError,
+    UnknownBackendError,
+    get_backend,
+    register_backend,
+    set_backend,
+)
+from vqnet_core.backend.numpy_backend import NumpyBackend
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_py(code: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("VQNET_BACKEND", None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=120)
+
+
+class Numpy2(NumpyBackend):
+    """A second, distinguishable instance of the reference backend."""
+
+    name = "numpy2"
+
+
+def test_get_backend_default_and_by_name():
+    b = get_backend()
+    assert isinstance(b, ArrayBackend) and b.name == "numpy"
+    assert get_backend("numpy") is b  # instances are cached
+    assert get_backend(b) is b
+    assert "numpy" in vq.available_backends()
+
+
+def test_set_backend_and_context_manager():
+    other = Numpy2()
+    register_backend(other)
+    try:
+        with vq.backend("numpy2") as active:
+            assert active is other and get_backend() is other
+            t = vq.ones(2)
+            assert t.backend == "numpy2"
+            with vq.backend("numpy"):
+                assert vq.zeros(1).backend == "numpy"
+            assert get_backend() is other
+        assert get_backend().name == "numpy"
+        with pytest.raises(ValueError, match="different backends"):
+            t + vq.ones(2)
+        moved = t.to("numpy")
+        assert moved.backend == "numpy" and (moved + vq.ones(2)).tolist() == [2.0, 2.0]
+        x = vq.tensor([1.0, 2.0], requires_grad=True)
+        (x.to("numpy2") * 3).sum().backward()  # gradient flows back across backends
+        assert x.grad.tolist() == [3.0, 3.0] and x.grad.backend == "numpy"
+        set_backend("numpy2")
+        assert vq.ones(1).backend == "numpy2"
+    finally:
+        set_backend("numpy")
+    assert vq.ones(1).backend == "numpy"
+
+
+def test_unknown_backend_error_lists_installed_and_hint():
+    with pytest.raises(UnknownBackendError) as ei:
+        get_backend("no_such_engine")
+    msg = str(ei.value)
+    assert "no_such_engine" in msg and "installed: " in msg and "numpy" in msg
+    assert 'pip install "vqnet[' in msg
+    with pytest.raises(UnknownBackendError):
+        set_backend("no_such_engine")
+    with pytest.raises(UnknownBackendError):
+        with vq.backend("no_such_engine"):
+            pass
+    assert get_backend().name == "numpy"
+
+
+def test_vqnet_backend_environment_variable():
+    r = run_py("""
+        import vqnet_core as vq
+        print(vq.get_backend().name, vq.ones(1).backend)
+    """, {"VQNET_BACKEND": "numpy"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["numpy", "numpy"]
+    r = run_py("""
+        import vqnet_core as vq
+        from vqnet_core.backend import UnknownBackendError
+        try:
+            vq.ones(1)
+        except UnknownBackendError as e:
+            print("ERR", e)
+    """, {"VQNET_BACKEND": "nope"})
+    assert r.returncode == 0, r.stderr  # importing works; the first use reports the bad name
+    assert r.stdout.startswith("ERR") and "'nope'" in r.stdout
+
+
+@pytest.fixture(scope="module")
+def broken_dist(tmp_path_factory) -> Path:
+    """A real (if tiny) installed distribution registering a plugin that cannot import."""
+    root = tmp_path_factory.mktemp("site")
+    info = root / "vqnet_broken_plugin-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: vqnet-broken-plugin\nVersion: 0.0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[vqnet.array_backends]\n"
+        "broken = nonexistent_module:Thing\n"
+        "spy = vqnet_spy_plugin:Spy\n")
+    # a plugin that would announce its import: listing must not import it
+    (root / "vqnet_spy_plugin.py").write_text(
+        "import sys\nsys.stderr.write('SPY IMPORTED\\n')\nSpy = None\n")
+    (info / "RECORD").write_text("")
+    return root
+
+
+def test_broken_plugin_is_reported_not_fatal(broken_dist):
+    r = run_py("""
+        import sys
+        import vqnet_core as vq
+        from vqnet_core.backend import BackendImportError, available_backends
+        names = available_backends()
+        print("LIST", ",".join(names))
+        assert "vqnet_spy_plugin" not in sys.modules and "nonexistent_module" not in sys.modules
+        print("SUM", (vq.ones(2) + 1).tolist())
+        try:
+            vq.get_backend("broken")
+        except BackendImportError as e:
+            print("BROKEN", e)
+    """, {"PYTHONPATH": str(broken_dist)})
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "LIST " in out and "broken" in out and "spy" in out and "numpy" in out
+    assert "SUM [2.0, 2.0]" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("BROKEN"))
+    assert "'broken'" in line and "ModuleNotFoundError" in line and "nonexistent_module" in line
+    assert "SPY IMPORTED" not in r.stderr
+
+
+def test_broken_plugin_error_class_in_process():
+    assert issubclass(BackendImportError, ImportError)
+    assert issubclass(UnknownBackendError, ValueError)
