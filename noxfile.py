@@ -1,0 +1,151 @@
+"""Every developer and CI task of VQNet.
+
+    nox -s ci                 # what CI runs (the README's test command)
+    nox -s tests-3.11         # the core's tests (3.11 adds the PyTorch parity tests)
+    nox -s conformance        # the conformance suite for every backend and machine found
+    nox -s lint examples bench wheels
+
+Plugins add themselves: the entry points a ``plugins/<name>/pyproject.toml`` declares in the
+groups ``vqnet.array_backends`` and ``vqnet.machines`` become rows of the conformance matrix.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tomllib
+
+import nox
+
+ROOT = pathlib.Path(__file__).parent
+PYTHONS = ["3.11", "3.12", "3.13"]
+TORCH_PYTHON = "3.11"  # the PyTorch 2.13 CPU wheel on these machines is cp311
+CI_PYTHON = "3.11"
+TEST_DEPS = ["pytest>=8", "hypothesis>=6", "matplotlib>=3.7"]
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = False
+
+
+def _targets() -> list[tuple[str, str, str | None]]:
+    """(kind, name, plugin folder) for every array backend and machine in the repository."""
+    core = ROOT / "pyproject.toml"
+    found: list[tuple[str, str, str | None]] = []
+    for pp in [core, *sorted(ROOT.glob("plugins/*/pyproject.toml"))]:
+        data = tomllib.loads(pp.read_text())
+        folder = None if pp == core else str(pp.parent.relative_to(ROOT))
+        eps = data.get("project", {}).get("entry-points", {})
+        for name in eps.get("vqnet.array_backends", {}):
+            found.append(("array", name, folder))
+        for name in eps.get("vqnet.machines", {}):
+            found.append(("machine", name, folder))
+    return found
+
+
+TARGETS = _targets()
+
+
+PLUGINS = sorted({folder for _, _, folder in TARGETS if folder} |
+                 {str(p.parent.relative_to(ROOT)) for p in ROOT.glob("plugins/*/pyproject.toml")})
+
+
+def _install_core(session: nox.Session, *more: str) -> None:
+    session.install(".", "./spec", *TEST_DEPS, *more)
+
+
+def _suite_args(kind: str, name: str, folder: str | None) -> list[str]:
+    """Arguments of one conformance run, with the plugin's expected-failures file if it has one."""
+    args = ["--pyargs", "vqnet_spec", f"--vqnet-{kind}", name, "-p", "no:cacheprovider"]
+    xfails = ROOT / folder / "xfails.toml" if folder else None
+    if xfails is not None and xfails.exists():
+        args += ["--vqnet-xfails", str(xfails)]
+    return args
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The core's own tests (examples' smoke runs excluded)."""
+    extra = ["torch==2.13.0"] if session.python == TORCH_PYTHON else []
+    _install_core(session, *extra)
+    session.chdir(session.create_tmp())  # import the installed package, not the tree
+    session.run("pytest", str(ROOT / "tests"), "-m", "not examples", "-p", "no:cacheprovider",
+                *session.posargs)
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("target", [nox.param(t, id=f"{t[0]}:{t[1]}") for t in TARGETS])
+def conformance(session: nox.Session, target: tuple[str, str, str | None]) -> None:
+    """``pytest --pyargs vqnet_spec`` against one array backend or machine."""
+    kind, name, folder = target
+    _install_core(session, *([f"./{folder}"] if folder else []))
+    session.chdir(session.create_tmp())
+    session.run("pytest", *_suite_args(kind, name, folder), *session.posargs)
+
+
+@nox.session(python=CI_PYTHON)
+@nox.parametrize("folder", [nox.param(f, id=f.split("/")[-1]) for f in PLUGINS])
+def plugin(session: nox.Session, folder: str) -> None:
+    """One plugin, installed as a user would: its own tests, then the conformance suite for every
+    backend and machine it registers."""
+    _install_core(session, f"./{folder}")
+    tests_dir = ROOT / folder / "tests"
+    session.chdir(session.create_tmp())
+    if tests_dir.exists():
+        session.run("pytest", str(tests_dir), "-p", "no:cacheprovider", *session.posargs)
+    for kind, name, where in TARGETS:
+        if where == folder:
+            session.run("pytest", *_suite_args(kind, name, folder), *session.posargs)
+
+
+@nox.session(python=CI_PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the whole repository."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=CI_PYTHON)
+def examples(session: nox.Session) -> None:
+    """Smoke runs of the examples (tiny data, one epoch)."""
+    _install_core(session)
+    session.run("pytest", "tests", "-m", "examples", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=TORCH_PYTHON)
+def bench(session: nox.Session) -> None:
+    """The benchmarks, side by side with the anchors (pass --quick for a short run)."""
+    _install_core(session, "torch==2.13.0", "tqdm")
+    for script in sorted((ROOT / "benchmarks").glob("[a-z]*.py")):
+        session.run("python", str(script), *session.posargs)
+
+
+@nox.session(python=CI_PYTHON)
+def wheels(session: nox.Session) -> None:
+    """Build every wheel into wheelhouse/ and install ``vqnet[all]`` from it, as a user would."""
+    out = ROOT / "wheelhouse"
+    session.install("build", "pip")
+    dists = [".", "./spec", *(f"./{p.parent.relative_to(ROOT)}"
+                              for p in sorted(ROOT.glob("plugins/*/pyproject.toml")))]
+    session.run("python", "-m", "pip", "wheel", "--no-deps", "-w", str(out), *dists)
+    session.run("python", "-m", "pip", "install", "--force-reinstall", "--find-links", str(out),
+                "vqnet[all]")
+    session.chdir(session.create_tmp())
+    session.run("vqnet", "info")
+    session.run("python", "-c", "import vqnet_core, vqnet_spec; print('wheels ok')")
+
+
+@nox.session(python=False)
+def ci(session: nox.Session) -> None:
+    """What CI runs: lint, tests on every Python, the core's conformance targets, every plugin
+    (its tests and conformance), examples, wheels."""
+    session.notify("lint")
+    for py in PYTHONS:
+        session.notify(f"tests-{py}")
+    for kind, name, folder in TARGETS:
+        if folder is None:  # the core's own backend and machines; plugins run as a whole below
+            pys = PYTHONS if (kind, name) == ("array", "numpy") else [CI_PYTHON]
+            for py in pys:
+                session.notify(f"conformance-{py}({kind}:{name})")
+    for folder in PLUGINS:
+        session.notify(f"plugin({folder.split('/')[-1]})")
+    session.notify("examples")
+    session.notify("wheels")

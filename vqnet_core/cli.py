@@ -1,0 +1,115 @@
+"""The ``vqnet`` command: ``vqnet info`` lists backends and machines with their status.
+
+>>> from vqnet_core.cli import main
+>>> main(["info", "--no-import"])  # doctest: +ELLIPSIS
+VQNet ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+from .backend.registry import GROUP as ARRAY_GROUP
+from .backend.registry import list_entry_points, load_entry_point
+
+MACHINE_GROUP = "vqnet.machines"
+
+
+def _describe(group: str, name: str, what: str, do_import: bool) -> dict[str, Any]:
+    ep = list_entry_points(group)[name]
+    row: dict[str, Any] = {"name": name, "distribution": ep.distribution, "version": ep.version,
+                           "target": ep.value}
+    if not do_import:
+        row["status"] = "not imported"
+        return row
+    try:
+        obj = load_entry_point(group, name, what)
+        inst = obj() if isinstance(obj, type) else obj
+    except Exception as exc:  # a broken plugin is reported, never fatal
+        row["status"] = f"import failed: {type(exc).__name__}: {exc}"
+        return row
+    row["status"] = "ok"
+    caps = getattr(inst, "capabilities", None)
+    if caps is not None:
+        row["capabilities"] = _caps_dict(caps)
+    return row
+
+
+def _caps_dict(caps: Any) -> dict[str, Any]:
+    out = {}
+    for k, v in (vars(caps).items() if hasattr(caps, "__dict__") else []):
+        if isinstance(v, (set, frozenset)):
+            v = sorted(v)
+        out[k] = v
+    return out
+
+
+def collect_info(do_import: bool = True) -> dict[str, Any]:
+    """Everything ``vqnet info`` prints, as a dict."""
+    info: dict[str, Any] = {
+        "vqnet": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "array_backends": [_describe(ARRAY_GROUP, n, "array backend", do_import)
+                           for n in sorted(list_entry_points(ARRAY_GROUP))],
+        "machines": [_describe(MACHINE_GROUP, n, "machine", do_import)
+                     for n in sorted(list_entry_points(MACHINE_GROUP))],
+    }
+    if do_import:
+        from .hooks import plugin_manager
+        extra = {}
+        for answer in plugin_manager().hook.vqnet_info():
+            if answer:
+                extra.update(answer)
+        if extra:
+            info["plugins"] = extra
+    return info
+
+
+def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{title}:")
+    if not rows:
+        print("  (none installed)")
+        return
+    for r in rows:
+        print(f"  {r['name']:<24} {r['distribution']} {r['version']:<10} {r['status']}")
+        caps = r.get("capabilities")
+        if caps:
+            for k, v in caps.items():
+                if v in ({}, [], None, ""):
+                    continue
+                shown = ", ".join(map(str, v)) if isinstance(v, list) else v
+                print(f"  {'':<24}   {k}: {shown}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vqnet", description="VQNet command line")
+    sub = parser.add_subparsers(dest="command")
+    p_info = sub.add_parser("info", help="list array backends and quantum machines")
+    p_info.add_argument("--json", action="store_true", help="print JSON")
+    p_info.add_argument("--no-import", action="store_true",
+                        help="read entry-point metadata only; import no plugin")
+    args = parser.parse_args(argv)
+    if args.command != "info":
+        parser.print_help()
+        return 0 if args.command is None else 2
+    info = collect_info(do_import=not args.no_import)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print(f"VQNet {info['vqnet']} (Python {info['python']}, {info['platform']})")
+    _print_table("Array backends", info["array_backends"])
+    _print_table("Quantum machines", info["machines"])
+    for k, v in info.get("plugins", {}).items():
+        print(f"  {k}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
