@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -166,7 +167,7 @@ class Module:
         extra = [k for k in state if k not in own]
         if strict and (missing or extra):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        for k, (m, kind, n, t) in own.items():
+        for k, (_m, _kind, _n, t) in own.items():
             if k not in state:
                 continue
             v = state[k]
@@ -195,11 +196,19 @@ class Module:
         return self
 
     def to(self, target: Any) -> Module:
-        """Move every parameter and buffer to an array backend (or cast to a dtype)."""
+        """Move every parameter and buffer to an array backend (or cast to a dtype).
+
+        A dtype cast, as in PyTorch, touches float / complex tensors only (integer buffers
+        such as BatchNorm's ``num_batches_tracked`` keep their dtype)."""
+        from ..dtypes import DType
+        from ..tensor import _is_dtype_name
+
+        is_cast = isinstance(target, DType) or (isinstance(target, str)
+                                                and _is_dtype_name(target))
         for m in self.modules():
             for kind in ("_parameters", "_buffers"):
-                for n, t in list(getattr(m, kind).items()):
-                    if t is None:
+                for _n, t in list(getattr(m, kind).items()):
+                    if t is None or (is_cast and t.dtype.kind not in "fc"):
                         continue
                     moved = t.detach().to(target)
                     t._data, t._b, t._dtype = moved._data, moved._b, moved._dtype

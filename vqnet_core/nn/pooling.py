@@ -1,0 +1,155 @@
+"""Pooling layers. The paper's positional form ``MaxPool2D([2, 2], [2, 2], padding="valid")``
+(kernel, stride) and PyTorch's ``MaxPool2d(kernel_size, stride=None, padding=0)`` both work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import QTensor
+from . import functional as F
+from .module import Module
+
+__all__ = ["MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "AdaptiveAvgPool2D",
+           "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d"]
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(v)
+    return v.lower() if isinstance(v, str) else v
+
+
+def _check_pad(padding: Any) -> Any:
+    if isinstance(padding, str) and padding.lower() not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid', 'same', an int or a tuple, got {padding!r}")
+    return _norm(padding)
+
+
+class _Pool(Module):
+    _nd = 2
+
+    def __init__(self, kernel: Any, stride: Any = None, padding: Any = 0, name: str = "",
+                 **extra: Any) -> None:
+        super().__init__()
+        self.kernel_size = _norm(kernel)
+        self.stride = self.kernel_size if stride is None else _norm(stride)
+        self.padding = _check_pad(padding)
+        self.name = name
+        for k, v in extra.items():
+            setattr(self, k, v)
+
+    def _check(self, x: QTensor) -> None:
+        if x.ndim not in (self._nd + 1, self._nd + 2):
+            raise ValueError(f"{type(self).__name__} expects a {self._nd + 2}-D input (or "
+                             f"{self._nd + 1}-D unbatched), got shape {x.shape}")
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding!r}"
+
+
+class MaxPool2D(_Pool):
+    """2-D max pooling over [N, C, H, W].
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core import nn
+    >>> nn.MaxPool2D([2, 2], [2, 2], padding="valid")(vq.ones(1, 3, 8, 8)).shape
+    (1, 3, 4, 4)
+    """
+
+    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, name: str = "", *, kernel_size: Any = None) -> None:
+        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
+                         dilation=dilation)
+
+    def forward(self, x: QTensor) -> QTensor:
+        self._check(x)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+class MaxPool1D(_Pool):
+    """1-D max pooling over [N, C, L].
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core import nn
+    >>> nn.MaxPool1D(2, 2)(vq.ones(1, 3, 8)).shape
+    (1, 3, 4)
+    """
+
+    _nd = 1
+
+    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, name: str = "", *, kernel_size: Any = None) -> None:
+        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
+                         dilation=dilation)
+
+    def forward(self, x: QTensor) -> QTensor:
+        self._check(x)
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+class AvgPool2D(_Pool):
+    """2-D average pooling over [N, C, H, W] (padding counted, as PyTorch's default).
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core import nn
+    >>> nn.AvgPool2D([2, 2], [2, 2], padding="valid")(vq.ones(1, 3, 8, 8)).shape
+    (1, 3, 4, 4)
+    """
+
+    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
+                 count_include_pad: bool = True, name: str = "", *,
+                 kernel_size: Any = None) -> None:
+        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
+                         count_include_pad=count_include_pad)
+
+    def forward(self, x: QTensor) -> QTensor:
+        self._check(x)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
+                            self.count_include_pad)
+
+
+class AvgPool1D(_Pool):
+    """1-D average pooling over [N, C, L].
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core import nn
+    >>> nn.AvgPool1D(2, 2)(vq.ones(1, 3, 8)).shape
+    (1, 3, 4)
+    """
+
+    _nd = 1
+
+    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
+                 count_include_pad: bool = True, name: str = "", *,
+                 kernel_size: Any = None) -> None:
+        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
+                         count_include_pad=count_include_pad)
+
+    def forward(self, x: QTensor) -> QTensor:
+        self._check(x)
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding,
+                            self.count_include_pad)
+
+
+class AdaptiveAvgPool2D(Module):
+    """Average pooling to a fixed output size (PyTorch's bins).
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core import nn
+    >>> nn.AdaptiveAvgPool2D((1, 1))(vq.ones(2, 3, 7, 7)).shape
+    (2, 3, 1, 1)
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = _norm(output_size)
+
+    def forward(self, x: QTensor) -> QTensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d = MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D
+AdaptiveAvgPool2d = AdaptiveAvgPool2D
