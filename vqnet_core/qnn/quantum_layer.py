@@ -105,6 +105,12 @@ class QuantumLayer(Module):
             out = out.astype(x.dtype)
         return out
 
+    def draw(self, x: Any = None, path: Any = None, **kwargs: Any) -> str:
+        """The circuit recorded for input ``x``: text, or a PNG saved to ``path``."""
+        from ..quantum.drawing import draw_layer
+
+        return draw_layer(self, x, path, **kwargs)
+
     def extra_repr(self) -> str:
         return (f"num_qubits={self.num_qubits}, machine={self.machine.name!r}, "
                 f"diff_method={self.diff_method!r}, shots={self.shots}")

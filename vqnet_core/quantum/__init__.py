@@ -8,6 +8,7 @@
 """
 
 from .circuit import (  # noqa: F401
+    Amplitude,
     Circuit,
     Density,
     Expval,
@@ -18,9 +19,11 @@ from .circuit import (  # noqa: F401
     Sample,
     State,
 )
+from .drawing import draw_layer, draw_mpl, draw_text  # noqa: F401
 from .gates import GATES, GateDef, GateError, get_gate, shift_rule  # noqa: F401
 from .machine import Machine, MachineCapabilities, MachineError, UnsupportedError  # noqa: F401
 from .observables import Hamiltonian, parse_pauli  # noqa: F401
+from .qasm import QasmError, from_qasm, to_qasm  # noqa: F401
 from .registry import (  # noqa: F401
     UnknownMachineError,
     available_machines,

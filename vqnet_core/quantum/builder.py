@@ -25,7 +25,17 @@ from typing import Any
 import numpy as np
 
 from ..tensor import QTensor
-from .circuit import Circuit, Density, Expval, Measurement, Operation, ParamRef, Probs, Sample
+from .circuit import (
+    Amplitude,
+    Circuit,
+    Density,
+    Expval,
+    Measurement,
+    Operation,
+    ParamRef,
+    Probs,
+    Sample,
+)
 from .circuit import State as StateM
 from .gates import GateError, canonical_name, get_gate
 
@@ -127,6 +137,12 @@ class Recorder:
 
     def state(self) -> StateM:
         m = StateM()
+        self.measurements.append(m)
+        return m
+
+    def amplitude(self, states: Any) -> Amplitude:
+        """Amplitudes of chosen basis states (ints or bit strings like ``"0110"``)."""
+        m = Amplitude(states)
         self.measurements.append(m)
         return m
 

@@ -98,6 +98,12 @@ class Circuit:
         self.ops.append(op)
         self._key = None
 
+    def draw(self, angles: Any = None, measurements: Any = None, **kwargs: Any) -> str:
+        """The text drawing (see :func:`vqnet_core.quantum.drawing.draw_text`)."""
+        from .drawing import draw_text
+
+        return draw_text(self, angles, measurements, **kwargs)
+
     def __repr__(self) -> str:
         return f"Circuit(num_wires={self.num_wires}, ops={len(self.ops)})"
 
@@ -161,6 +167,51 @@ class State(Measurement):
 
     def __repr__(self) -> str:
         return "State()"
+
+
+class Amplitude(Measurement):
+    """Complex amplitudes ``[B, len(states)]`` of chosen computational basis states of all
+    wires; a state is an int index (wire 0 most significant) or a bit string like ``"0110"``.
+
+    >>> Amplitude(["01", 3]).states
+    (1, 3)
+    """
+
+    kind = "amplitude"
+
+    def __init__(self, states: Sequence[int | str] | int | str) -> None:
+        items = [states] if isinstance(states, (int, np.integer, str)) else list(states)
+        if not items:
+            raise ValueError("Amplitude needs at least one basis state")
+        out, self.width = [], None
+        for s in items:
+            if isinstance(s, str):
+                if not s or set(s) - {"0", "1"}:
+                    raise ValueError(f"a basis state must be a bit string like '0110', got {s!r}")
+                if self.width not in (None, len(s)):
+                    raise ValueError(f"bit strings of different lengths in {items!r}")
+                self.width = len(s)
+                out.append(int(s, 2))
+            elif isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0:
+                out.append(int(s))
+            else:
+                raise ValueError(f"a basis state must be a non-negative int or a bit string, "
+                                 f"got {s!r}")
+        self.states = tuple(out)
+
+    def check(self, num_wires: int) -> None:
+        """Raise ValueError when a state does not fit ``num_wires`` wires."""
+        if self.width is not None and self.width != num_wires:
+            raise ValueError(f"bit strings of {self.width} bits given for {num_wires} wires")
+        bad = [s for s in self.states if s >= 2**num_wires]
+        if bad:
+            raise ValueError(f"basis state {bad[0]} is out of range for {num_wires} wires")
+
+    def key(self) -> tuple:
+        return (self.kind, self.states)
+
+    def __repr__(self) -> str:
+        return f"Amplitude(states={list(self.states)})"
 
 
 class Density(Measurement):

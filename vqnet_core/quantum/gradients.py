@@ -71,7 +71,7 @@ def _flatten(B, results: list[Any], measurements: Sequence[Measurement], bsz: in
 
 
 def _split(B, g: Any, measurements: Sequence[Measurement], n: int) -> list[Any]:
-    if len(measurements) == 1 and measurements[0].kind in ("state", "density"):
+    if len(measurements) == 1 and measurements[0].kind in ("state", "density", "amplitude"):
         return [g]
     out, start = [], 0
     for m in measurements:
@@ -91,7 +91,7 @@ def run_circuit(machine: Machine, circuit: Circuit, angles: QTensor,
     ``[B, shots, k]`` (a lone ``Sample``); differentiable w.r.t. ``angles`` ``[B, S]``."""
     ms = list(measurements)
     kinds = [m.kind for m in ms]
-    for k in ("sample", "state", "density"):
+    for k in ("sample", "state", "density", "amplitude"):
         if k in kinds and len(ms) > 1:
             raise MachineError(f"a {k} measurement must be the only one in a circuit")
     B = angles._b
@@ -106,7 +106,7 @@ def run_circuit(machine: Machine, circuit: Circuit, angles: QTensor,
         return QTensor._wrap(results[0], B, as_dtype("int64"))
     out = _flatten(B, results, ms, bsz)
     cdt = as_dtype(dtype)
-    out_dtype = cdt if kinds[0] in ("state", "density") else cdt.to_real()
+    out_dtype = cdt if kinds[0] in ("state", "density", "amplitude") else cdt.to_real()
     out = B.astype(out, out_dtype.name)
     if not angles.requires_grad:
         return QTensor._wrap(out, B, out_dtype)

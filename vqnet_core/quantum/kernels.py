@@ -9,6 +9,9 @@ the functions here are the reference compositions the conformance suite checks t
   ``mat`` ``[Bm, 4, 4]`` in that wire order (first wire most significant).
 * ``sv_expval_pauli(state, n, word)``: ``word`` a string of length ``n`` over ``IXYZ``
   -> ``<psi|P|psi>`` as a real ``[Bs]`` array.
+* ``sv_overlap(phi, psi, n, wires)``: ``[Bm, d, d]`` with ``R[b, i, j] = sum_rest
+  conj(phi[b, rest, i]) psi[b, rest, j]`` over ascending ``wires`` (the adjoint's per-gate
+  contraction; batches 1 or equal).
 
 Wire 0 is the most significant bit of a basis-state index.
 
@@ -58,6 +61,8 @@ def apply_matrix(B, state: Array, n: int, wires: Sequence[int], mat: Array) -> A
         kern = B.kernel("sv_apply_1q")
         if kern is not None:
             return kern(state, n, wires[0], mat)
+        if B.name == "numpy":
+            return np_apply_1q(state, n, wires[0], mat)
     elif k == 2:
         kern = B.kernel("sv_apply_2q")
         if kern is not None:
@@ -110,7 +115,26 @@ def apply_perm(B, state: Array, index: Array) -> Array:
 
 def overlap(B, phi: Array, psi: Array, n: int, wires: Sequence[int]) -> Array:
     """``R[b, i, j] = sum_rest conj(phi[b, rest, i]) psi[b, rest, j]`` over ascending wires,
-    so that ``<phi|D psi> = sum_ij D_ij R_ij`` for any ``D`` on those wires."""
+    so that ``<phi|D psi> = sum_ij D_ij R_ij`` for any ``D`` on those wires. Uses the
+    backend's ``sv_overlap`` kernel when declared."""
+    kern = B.kernel("sv_overlap")
+    if kern is not None:
+        return kern(phi, psi, n, tuple(wires))
+    if len(wires) == 1 and B.name == "numpy":
+        return np_overlap_1q(np.conj(phi), psi, n, wires[0])
+    return overlap_reference(B, phi, psi, n, wires)
+
+
+def overlap_conj(B, phic: Array, psi: Array, n: int, wires: Sequence[int]) -> Array:
+    """:func:`overlap` given the conjugated bra ``phic = conj(phi)`` (the adjoint sweep keeps
+    its bra conjugated, which saves one pass over the state per gate)."""
+    if len(wires) == 1 and B.name == "numpy" and B.kernel("sv_overlap") is None:
+        return np_overlap_1q(phic, psi, n, wires[0])
+    return overlap(B, B.unary("conj", phic), psi, n, wires)
+
+
+def overlap_reference(B, phi: Array, psi: Array, n: int, wires: Sequence[int]) -> Array:
+    """The composition behind ``sv_overlap``: permute the wires first, one matmul."""
     k, d = len(wires), 2 ** len(wires)
     rest = [i for i in range(n) if i not in wires]
     perm = (0,) + tuple(1 + w for w in wires) + tuple(1 + i for i in rest)
@@ -201,3 +225,67 @@ def full_diag(B, vals: Array, n: int, wires: Sequence[int]) -> Array:
         dshape[ax] = 2
     v = B.reshape(vals, (bv,) + tuple(dshape))
     return B.reshape(B.broadcast_to(v, (bv,) + shape), (bv, 2**n))
+
+
+# ---------------------------------------------------------------------------- NumPy fast paths
+# numpy's matmul costs about half a microsecond per stacked matrix, and OpenBLAS runs a gemm
+# with m*n*k >= 65536 on several threads, which stalls for a scheduler tick whenever the
+# other cores are busy. So a one-qubit gate is one matmul whose stack is short and whose
+# every gemm stays below that size: ``U @ [2, b]`` blocks while the trailing block ``b`` is
+# long, ``[rows, 2b] @ kron(U, I_b)^T`` when it is short. Same arithmetic, same results.
+_GEMM_MAX = 32768  # m*n*k of one gemm: single-threaded in OpenBLAS
+_KRON_MAX_B = 16
+
+
+def _chunk(total: int, per: int) -> int:
+    """The largest power-of-two divisor of ``total`` that is at most ``per`` (at least 1)."""
+    c = 1
+    while c * 2 <= per and total % (c * 2) == 0:
+        c *= 2
+    return c
+
+
+def kron_eye_t(mat: np.ndarray, b: int) -> np.ndarray:
+    """``kron(U, I_b)^T`` for a batch of matrices ``[Bm, d, d]`` -> ``[Bm, d*b, d*b]``."""
+    bm, d, _ = mat.shape
+    eye = np.eye(b, dtype=mat.dtype)
+    k = mat.reshape(bm, d, 1, d, 1) * eye.reshape(1, 1, b, 1, b)
+    return np.ascontiguousarray(k.reshape(bm, d * b, d * b).transpose(0, 2, 1))
+
+
+def np_apply_1q(state: np.ndarray, n: int, wire: int, mat: np.ndarray) -> np.ndarray:
+    """``sv_apply_1q`` for NumPy arrays (see the section comment)."""
+    bs, bm = state.shape[0], mat.shape[0]
+    bo = max(bs, bm)
+    a, b = 2**wire, 2 ** (n - wire - 1)
+    if b > _KRON_MAX_B:
+        s = state.reshape(bs, a, 2, b)
+        c = _chunk(b, _GEMM_MAX // 4)
+        if c == b:
+            return np.matmul(mat.reshape(bm, 1, 2, 2), s).reshape(bo, 2**n)
+        # long blocks: gemms on column chunks, written straight into the output layout
+        out = np.empty((bo, a, 2, b // c, c), dtype=np.result_type(state, mat))
+        np.matmul(mat.reshape(bm, 1, 1, 2, 2), s.reshape(bs, a, 2, b // c, c).transpose(
+            0, 1, 3, 2, 4), out=out.transpose(0, 1, 3, 2, 4))
+        return out.reshape(bo, 2**n)
+    kt = kron_eye_t(mat, b)  # [Bm, 2b, 2b]
+    rows = _chunk(a, max(1, _GEMM_MAX // (4 * b * b)))
+    s = state.reshape(bs, a // rows, rows, 2 * b)
+    return np.matmul(s, kt.reshape(bm, 1, 2 * b, 2 * b)).reshape(bo, 2**n)
+
+
+def np_overlap_1q(phic: np.ndarray, psi: np.ndarray, n: int, wire: int) -> np.ndarray:
+    """``R[z, i, j] = sum_rest phic[z, rest, i] psi[z, rest, j]`` on one wire, for NumPy arrays
+    (``phic`` is the conjugated bra) -> ``[B, 2, 2]``."""
+    bz = max(phic.shape[0], psi.shape[0])
+    a, b = 2**wire, 2 ** (n - wire - 1)
+    if b > _KRON_MAX_B:
+        c = _chunk(b, _GEMM_MAX // 4)
+        p = phic.reshape(-1, a, 2, b // c, c).transpose(0, 1, 3, 2, 4)
+        q = psi.reshape(-1, a, 2, b // c, c).transpose(0, 1, 3, 4, 2)
+        return np.matmul(p, q).reshape(bz, -1, 2, 2).sum(axis=1)
+    rows = _chunk(a, max(1, _GEMM_MAX // (4 * b * b)))
+    p = phic.reshape(-1, a // rows, rows, 2 * b).transpose(0, 1, 3, 2)
+    q = psi.reshape(-1, a // rows, rows, 2 * b)
+    t = np.matmul(p, q).sum(axis=1).reshape(bz, 2, b, 2, b)  # [B, (i, c), (j, c')]
+    return np.einsum("zicjc->zij", t)

@@ -129,6 +129,11 @@ class Machine:
             if m.kind not in caps.measurements:
                 raise UnsupportedError(f"measurement {m.kind!r} is not supported by machine "
                                        f"{self.name!r} (supported: {sorted(caps.measurements)})")
+            if m.kind == "amplitude":
+                try:
+                    m.check(n)
+                except ValueError as exc:
+                    raise MachineError(str(exc)) from None
             for w in m.wires or ():
                 if not 0 <= w < n:
                     raise MachineError(f"{m!r} measures wire {w}: out of range for a circuit "

@@ -94,6 +94,9 @@ def evaluate(B, n: int, measurements: Sequence[Measurement], probs_in_basis: Pro
             out.append(state_fn())
         elif m.kind == "density":
             out.append(density_fn())
+        elif m.kind == "amplitude":  # exact amplitudes of chosen basis states
+            idx = B.from_numpy(np.asarray(m.states, dtype=np.int64))
+            out.append(B.getitem(state_fn(), (slice(None), idx)))
         else:
             raise ValueError(f"unknown measurement kind {m.kind!r}")
     return out
