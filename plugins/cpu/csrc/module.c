@@ -23,6 +23,8 @@ const char *vq_type_name(int t) {
     case NPY_BOOL: return "bool";
     case NPY_INT32: return "int32";
     case NPY_INT64: return "int64";
+    case NPY_CFLOAT: return "complex64";
+    case NPY_CDOUBLE: return "complex128";
     default: return "a non-VQNet dtype";
     }
 }
@@ -147,6 +149,10 @@ static PyMethodDef methods[] = {
     {"softmax_xent_backward", vq_softmax_xent_backward, METH_VARARGS, "softmax_xent_backward(logits, labels, g)"},
     {"sgd_step", vq_sgd_step, METH_VARARGS, "sgd_step(p, g, buf, lr, momentum, dampening, nesterov, wd, maximize)"},
     {"adam_step", vq_adam_step, METH_VARARGS, "adam_step(p, g, m, v, vmax, step, lr, b1, b2, eps, wd, amsgrad, maximize, decoupled)"},
+    {"sv_apply", vq_sv_apply, METH_VARARGS, "sv_apply(state[B, 2^n], n, wires, mat[B, d, d]) -> new state"},
+    {"sv_expval_pauli", vq_sv_expval_pauli, METH_VARARGS, "sv_expval_pauli(state, n, word) -> real [B]"},
+    {"sv_overlap", vq_sv_overlap, METH_VARARGS, "sv_overlap(phi, psi, n, wires) -> [B, d, d]"},
+    {"sv_gather", vq_sv_gather, METH_VARARGS, "sv_gather(state[B, N], idx int64[N]) -> state[:, idx]"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_ext",

@@ -190,6 +190,84 @@ def check_adam_step(B: Any, dtype: str) -> None:
                          rtol * 10, atol * 10)
 
 
+# ---- state-vector kernels (vqnet_core.quantum.kernels) ------------------------------------
+_SV_BATCHES = [(1, 1), (3, 1), (1, 3), (3, 3)]  # (state batch, matrix / second-state batch)
+
+
+def _sv_sample(rng, shape, dtype: str, normalise: bool = False) -> np.ndarray:
+    v = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    if normalise:
+        v = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    return v.astype(dtype)
+
+
+def _sv_wire_sets(n: int, k: int) -> list[tuple[int, ...]]:
+    return [(w,) for w in range(n)] if k == 1 else \
+        [(a, b) for a in range(n) for b in range(a + 1, n)]
+
+
+def _check_sv_apply(B: Any, dtype: str, name: str, k: int) -> None:
+    from vqnet_core.quantum.kernels import apply_matrix_reference
+
+    kern = _kernel_pair(B, name)
+    rtol, atol = tolerance(dtype)
+    d = 2**k
+    for n in (k, 3, 6):
+        for bs, bm in _SV_BATCHES:
+            rng = rng_for(name, n, bs, bm, dtype)
+            state = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype, True))
+            for wires in _sv_wire_sets(n, k):
+                mat = B.from_numpy(_sv_sample(rng, (bm, d, d), dtype))
+                ref = B.to_numpy(apply_matrix_reference(B, state, n, wires, mat))
+                got = kern(state, n, wires[0] if k == 1 else wires, mat)
+                check_native(B, got, ref, dtype, f"kernel {name} n={n} wires={wires} "
+                             f"batches={bs},{bm} vs apply_matrix_reference", rtol * 10,
+                             atol * 10)
+
+
+def check_sv_apply_1q(B: Any, dtype: str) -> None:
+    _check_sv_apply(B, dtype, "sv_apply_1q", 1)
+
+
+def check_sv_apply_2q(B: Any, dtype: str) -> None:
+    _check_sv_apply(B, dtype, "sv_apply_2q", 2)
+
+
+def check_sv_expval_pauli(B: Any, dtype: str) -> None:
+    from vqnet_core.quantum.kernels import expval_pauli_reference
+
+    kern = _kernel_pair(B, "sv_expval_pauli")
+    rtol, atol = tolerance(dtype)
+    rdt = "float32" if dtype == "complex64" else "float64"  # the result is real
+    for n in (1, 3, 6):
+        rng = rng_for("sv_expval_pauli", n, dtype)
+        state = B.from_numpy(_sv_sample(rng, (3, 2**n), dtype, True))
+        words = ["I" * n, "Z" * n, "X" * n, "Y" * n] + \
+            ["".join(rng.choice(list("IXYZ"), n)) for _ in range(6)]
+        for word in words:
+            ref = B.to_numpy(expval_pauli_reference(B, state, n, word))
+            check_native(B, kern(state, n, word), ref, rdt,
+                         f"kernel sv_expval_pauli {word!r} vs expval_pauli_reference",
+                         rtol * 10, atol * 10)
+
+
+def check_sv_overlap(B: Any, dtype: str) -> None:
+    from vqnet_core.quantum.kernels import overlap_reference
+
+    kern = _kernel_pair(B, "sv_overlap")
+    rtol, atol = tolerance(dtype)
+    for n in (2, 5):
+        for bp, bq in _SV_BATCHES:
+            rng = rng_for("sv_overlap", n, bp, bq, dtype)
+            phi = B.from_numpy(_sv_sample(rng, (bp, 2**n), dtype, True))
+            psi = B.from_numpy(_sv_sample(rng, (bq, 2**n), dtype, True))
+            for wires in _sv_wire_sets(n, 1) + _sv_wire_sets(n, 2):
+                ref = B.to_numpy(overlap_reference(B, phi, psi, n, wires))
+                check_native(B, kern(phi, psi, n, wires), ref, dtype,
+                             f"kernel sv_overlap n={n} wires={wires} batches={bp},{bq} vs "
+                             "overlap_reference", rtol * 10, atol * 10)
+
+
 #: kernel name -> (check(B, dtype), the dtypes it is checked in)
 KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "einsum": (check_einsum, FLOAT_DTYPES + COMPLEX_DTYPES),
@@ -199,6 +277,10 @@ KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "softmax_cross_entropy": (check_softmax_cross_entropy, FLOAT_DTYPES),
     "sgd_step": (check_sgd_step, FLOAT_DTYPES),
     "adam_step": (check_adam_step, FLOAT_DTYPES),
+    "sv_apply_1q": (check_sv_apply_1q, COMPLEX_DTYPES),
+    "sv_apply_2q": (check_sv_apply_2q, COMPLEX_DTYPES),
+    "sv_expval_pauli": (check_sv_expval_pauli, COMPLEX_DTYPES),
+    "sv_overlap": (check_sv_overlap, COMPLEX_DTYPES),
 }
 
 

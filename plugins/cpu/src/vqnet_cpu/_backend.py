@@ -38,7 +38,9 @@ KERNELS = frozenset({
     "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward", "sgd_step", "adam_step",
     "einsum", "conv_transpose2d", "conv_transpose2d_backward",
+    "sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap",
 })
+_COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 
 
 def _is_float_array(a: Any) -> bool:
@@ -152,6 +154,45 @@ class CpuBackend(NumpyBackend):
         return _ext.softmax_xent_backward(logits, _labels(labels),
                                           np.asarray(g, dtype=logits.dtype))
 
+    # ---- state-vector kernels (vqnet_core.quantum.kernels) ----------------------------
+    def k_sv_apply_1q(self, state, n, wire, mat):
+        """A 2x2 ``mat [Bm, 2, 2]`` on ``wire`` of ``state [Bs, 2^n]``, in C."""
+        if _sv_native(state, mat):
+            return _ext.sv_apply(state, int(n), (int(wire),), mat)
+        from vqnet_core.quantum.kernels import apply_matrix_reference
+        return apply_matrix_reference(self, state, n, (wire,), mat)
+
+    def k_sv_apply_2q(self, state, n, wires, mat):
+        """A 4x4 ``mat [Bm, 4, 4]`` on ascending ``wires`` of ``state [Bs, 2^n]``, in C."""
+        if _sv_native(state, mat):
+            return _ext.sv_apply(state, int(n), tuple(int(w) for w in wires), mat)
+        from vqnet_core.quantum.kernels import apply_matrix_reference
+        return apply_matrix_reference(self, state, n, tuple(wires), mat)
+
+    def k_sv_expval_pauli(self, state, n, word):
+        """``<psi|P|psi>`` for a Pauli ``word`` over all n wires, real ``[Bs]``, in C."""
+        if _sv_native(state):
+            return _ext.sv_expval_pauli(state, int(n), str(word))
+        from vqnet_core.quantum.kernels import expval_pauli_reference
+        return expval_pauli_reference(self, state, n, word)
+
+    def k_sv_overlap(self, phi, psi, n, wires):
+        """``R[b, i, j] = sum_rest conj(phi[b, rest, i]) psi[b, rest, j]`` (1 or 2 wires)."""
+        if len(wires) <= 2 and _sv_native(phi, psi):
+            return _ext.sv_overlap(phi, psi, int(n), tuple(int(w) for w in wires))
+        from vqnet_core.quantum.kernels import overlap_reference
+        return overlap_reference(self, phi, psi, n, wires)
+
+    def getitem(self, a, key):
+        # the statevector machine's permutation gates: state[:, index] -> a C gather
+        if (type(key) is tuple and len(key) == 2 and isinstance(key[0], slice)
+                and key[0] == slice(None)
+                and isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype in _COMPLEX
+                and isinstance(key[1], np.ndarray) and key[1].dtype == np.int64
+                and key[1].shape == (a.shape[1],)):
+            return _ext.sv_gather(a, key[1])
+        return super().getitem(a, key)
+
     # ---- fused optimizer updates ----------------------------------------------------
     def k_sgd_step(self, p, g, buf, lr, momentum, dampening, nesterov, weight_decay,
                    maximize):
@@ -177,6 +218,12 @@ class CpuBackend(NumpyBackend):
         return _ext.adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, int(step), float(lr),
                               float(beta1), float(beta2), float(eps), float(weight_decay),
                               bool(amsgrad), bool(maximize), bool(decoupled))
+
+
+def _sv_native(*xs: Any) -> bool:
+    """All complex64 or all complex128 NumPy arrays (else the reference composition runs)."""
+    return (all(isinstance(x, np.ndarray) for x in xs) and xs[0].dtype in _COMPLEX
+            and all(x.dtype == xs[0].dtype for x in xs))
 
 
 def _arrays(*xs: Any) -> list[Any]:
