@@ -25,15 +25,20 @@ import vqnet_core as vq  # noqa: E402
 N_BLOCKS = 25  # 4 ops each: 100 ops
 
 
-def chain_vq(x0: np.ndarray) -> float:
-    x = vq.tensor(x0, requires_grad=True)
+def chain(x):
+    """The op chain on ``x`` (a QTensor or a torch tensor: the two share these methods)."""
     y = x
     for _ in range(N_BLOCKS):
         y = y * 1.0001
         y = y + x
         y = y.sin()
         y = y - 0.5
-    y.sum().backward()
+    return y
+
+
+def chain_vq(x0: np.ndarray) -> float:
+    x = vq.tensor(x0, requires_grad=True)
+    chain(x).sum().backward()
     return float(x.grad.numpy().sum())
 
 
@@ -41,13 +46,7 @@ def chain_torch(x0: np.ndarray) -> float:
     import torch
 
     x = torch.tensor(x0, requires_grad=True)
-    y = x
-    for _ in range(N_BLOCKS):
-        y = y * 1.0001
-        y = y + x
-        y = y.sin()
-        y = y - 0.5
-    y.sum().backward()
+    chain(x).sum().backward()
     return float(x.grad.sum())
 
 

@@ -53,11 +53,9 @@ class Skip(Exception):
 
 
 # ----------------------------------------------------------------------------- implementations
-def make_vqnet(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
-    sys.path.insert(0, str(ROOT))
-    import vqnet_core as vq
-    from vqnet_core.qnn import QuantumLayer
-
+def w2_circuit(n: int, L: int) -> Callable[..., None]:
+    """The W2 circuit as a VQNet circuit function ``circuit(q, x, w)`` for a QuantumLayer of
+    ``n`` qubits and weights [L, n, 3] (also used by plugins/qpanda/bench_w2.py)."""
     def circuit(q, x, w):
         for i in range(n):
             q.ry(i, x[:, i])
@@ -70,8 +68,15 @@ def make_vqnet(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
                 q.cnot(i, (i + 1) % n)
         for i in range(n):
             q.expval({f"Z{i}": 1.0})
+    return circuit
 
-    qlayer = QuantumLayer(circuit, n, (L, n, 3), diff_method="adjoint", dtype="complex128")
+
+def make_vqnet(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
+    sys.path.insert(0, str(ROOT))
+    import vqnet_core as vq
+    from vqnet_core.qnn import QuantumLayer
+
+    qlayer = QuantumLayer(w2_circuit(n, L), n, (L, n, 3), diff_method="adjoint", dtype="complex128")
     qlayer.weights = vq.nn.Parameter(vq.tensor(W, dtype="float64"))
 
     def step():

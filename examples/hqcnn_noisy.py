@@ -15,9 +15,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared loop in hqcnn_mnist.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # hqcnn_mnist.py, _common.py
 
-from hqcnn_mnist import HQCNN, fit, hqcnn_circuit, parse_args  # noqa: E402
+from _common import fit, parse_args  # noqa: E402
+from hqcnn_mnist import DEFAULTS, DIGITS, HQCNN, hqcnn_circuit  # noqa: E402
 
 import vqnet_core as vq  # noqa: E402
 from vqnet_core.qnn import NoiseModel, NoiseQuantumLayer, depolarizing  # noqa: E402
@@ -27,14 +28,14 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     extra = {"--noise": dict(type=float, default=0.05,
                              help="depolarizing probability after every gate"),
              "--readout": dict(type=float, default=0.02, help="readout error probability")}
-    args = parse_args(__doc__, argv, extra=extra)
+    args = parse_args(__doc__, argv, **DEFAULTS, extra=extra)
     vq.manual_seed(args.seed)  # the initial weights
     noise = NoiseModel().add_channel(depolarizing(args.noise)).add_readout_error(args.readout)
     qlayer = NoiseQuantumLayer(hqcnn_circuit, 1, None, noise)
     print(f"the quantum layer's circuit (density matrix; depolarizing p={args.noise} after "
           f"every gate, readout error {args.readout}):")
     print(qlayer.draw(vq.zeros((1, 1)), symbolic=True))
-    return fit(HQCNN(qlayer), args, "hqcnn_noisy")
+    return fit(HQCNN(qlayer), args, "hqcnn_noisy", digits=DIGITS)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared loop in cnn_mnist.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared loop in _common.py
 
-from cnn_mnist import fit, parse_args  # noqa: E402
+from _common import fit, parse_args  # noqa: E402
 
 import vqnet_core as vq  # noqa: E402
 from vqnet_core import nn  # noqa: E402

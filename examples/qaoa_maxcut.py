@@ -11,18 +11,20 @@ proposed cut.
 
 from __future__ import annotations
 
-import argparse
 import itertools
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared pieces in _common.py
 
-import vqnet_core as vq
-from vqnet_core.optim import Adam
-from vqnet_core.qnn import QuantumLayer, qaoa_cost_layer, qaoa_mixer_layer
-from vqnet_core.utils import plot_history, progress
+import numpy as np  # noqa: E402
+from _common import example_parser, progress_bar, save_curves  # noqa: E402
+
+import vqnet_core as vq  # noqa: E402
+from vqnet_core.optim import Adam  # noqa: E402
+from vqnet_core.qnn import QuantumLayer, qaoa_cost_layer, qaoa_mixer_layer  # noqa: E402
 
 N = 6
 EDGES = [(0, 1), (0, 2), (1, 2), (1, 3), (2, 4), (3, 4), (3, 5), (4, 5), (0, 5)]
@@ -55,14 +57,9 @@ def make_circuit(p: int, measure: str):
 
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=100, help="optimisation steps")
-    ap.add_argument("--limit", type=int, default=None, help="at most this many steps (smoke)")
+    ap = example_parser(__doc__, epochs=100, lr=0.05, epochs_help="optimisation steps",
+                        limit_help="at most this many steps (smoke)")
     ap.add_argument("--layers", type=int, default=3, help="QAOA depth p")
-    ap.add_argument("--lr", type=float, default=0.05)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="runs")
-    ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     steps = args.epochs if args.limit is None else min(args.epochs, args.limit)
     p = args.layers
@@ -76,7 +73,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     opt = Adam(cost.parameters(), lr=args.lr)
     hist: dict[str, list[float]] = {"expected_cut": []}
     t0 = time.perf_counter()
-    bar = progress(range(steps), force=False if args.no_progress else None, desc="QAOA")
+    bar = progress_bar(range(steps), args, "QAOA")
     for step in bar:
         opt.zero_grad()
         zz = cost().sum()
@@ -104,10 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
           f"({len(optima)} optimal strings, total probability {p_opt:.3f}); "
           f"expected cut {hist['expected_cut'][-1]:.4f}, ratio "
           f"{hist['expected_cut'][-1] / best:.3f} ({secs:.1f} s)")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_history(hist, out / "qaoa_maxcut.png", title=f"QAOA MaxCut, p = {p}")
-    print(f"training curve saved to {png}")
+    save_curves(hist, args, "qaoa_maxcut", f"QAOA MaxCut, p = {p}", what="training curve")
     return hist
 
 

@@ -13,17 +13,19 @@ fidelity F = 2 P(ancilla = 0) - 1; the loss is 1 - F. A decoder is the encoder's
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared pieces in _common.py
 
-import vqnet_core as vq
-from vqnet_core.data import MNIST, DataLoader, TensorDataset
-from vqnet_core.optim import Adam
-from vqnet_core.qnn import AngleEmbeddingCircuit, QuantumLayer, StronglyEntangling
-from vqnet_core.utils import plot_history, progress
+import numpy as np  # noqa: E402
+from _common import example_parser, save_curves, train_epoch  # noqa: E402
+
+import vqnet_core as vq  # noqa: E402
+from vqnet_core.data import MNIST, DataLoader, TensorDataset  # noqa: E402
+from vqnet_core.optim import Adam  # noqa: E402
+from vqnet_core.qnn import AngleEmbeddingCircuit, QuantumLayer, StronglyEntangling  # noqa: E402
 
 DATA, TRASH, REFERENCE, ANCILLA = [1, 2, 3, 4], [3, 4], [5, 6], 0
 
@@ -52,16 +54,9 @@ def fidelity(model: QuantumLayer, x: vq.QTensor) -> vq.QTensor:
 
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap = example_parser(__doc__, epochs=10, batch_size=32, lr=0.05,
+                        limit_help="use only the first N training (and N//4 test) images")
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--lr", type=float, default=0.05)
-    ap.add_argument("--limit", type=int, default=None,
-                    help="use only the first N training (and N//4 test) images")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="runs")
-    ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
 
     x_train = pooled_digits(True, args.limit)
@@ -79,30 +74,16 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     hist: dict[str, list[float]] = {"loss": [], "test_loss": []}
     t0 = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        total, seen = 0.0, 0
-        bar = progress(loader, force=False if args.no_progress else None,
-                       desc=f"epoch {epoch}/{args.epochs}", leave=False)
-        for (xb,) in bar:
-            opt.zero_grad()
-            loss = (1 - fidelity(model, xb)).mean()
-            loss.backward()
-            opt.step()
-            total += float(loss) * xb.shape[0]
-            seen += xb.shape[0]
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{total / seen:.4f}")
+        loss, _ = train_epoch(loader, opt, lambda xb: ((1 - fidelity(model, xb)).mean(), None),
+                              args, epoch)
         with vq.no_grad():
             test_f = float(fidelity(model, vq.tensor(x_test)).mean())
-        hist["loss"].append(total / seen)
+        hist["loss"].append(loss)
         hist["test_loss"].append(1 - test_f)
-        print(f"epoch {epoch}: loss {total / seen:.4f}  test fidelity {test_f:.4f}")
+        print(f"epoch {epoch}: loss {loss:.4f}  test fidelity {test_f:.4f}")
     print(f"test trash fidelity after {args.epochs} epochs: {1 - hist['test_loss'][-1]:.4f} "
           f"(from {f0:.4f}; {time.perf_counter() - t0:.1f} s)")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_history(hist, out / "quantum_autoencoder.png",
-                       title="quantum autoencoder: 1 - trash fidelity")
-    print(f"training curves saved to {png}")
+    save_curves(hist, args, "quantum_autoencoder", "quantum autoencoder: 1 - trash fidelity")
     return hist
 
 

@@ -12,19 +12,21 @@ the mean squared error, and the class is its sign.
 
 from __future__ import annotations
 
-import argparse
 import math
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared pieces in _common.py
 
-import vqnet_core as vq
-from vqnet_core.data import DataLoader, TensorDataset
-from vqnet_core.nn.loss import MSELoss
-from vqnet_core.optim import Adam
-from vqnet_core.qnn import QuantumLayer
-from vqnet_core.utils import plot_history, progress
+import numpy as np  # noqa: E402
+from _common import example_parser, save_curves, train_epoch  # noqa: E402
+
+import vqnet_core as vq  # noqa: E402
+from vqnet_core.data import DataLoader, TensorDataset  # noqa: E402
+from vqnet_core.nn.loss import MSELoss  # noqa: E402
+from vqnet_core.optim import Adam  # noqa: E402
+from vqnet_core.qnn import QuantumLayer  # noqa: E402
 
 
 def circle_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,15 +52,9 @@ def accuracy(model: QuantumLayer, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--batch-size", type=int, default=16)
+    ap = example_parser(__doc__, epochs=30, batch_size=16, lr=0.05,
+                        limit_help="training points (default 500)")
     ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=0.05)
-    ap.add_argument("--limit", type=int, default=None, help="training points (default 500)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="runs")
-    ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
 
     n_train = 500 if args.limit is None else args.limit
@@ -75,30 +71,16 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     hist: dict[str, list[float]] = {"loss": [], "accuracy": [], "test_accuracy": []}
     t0 = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        total, seen = 0.0, 0
-        bar = progress(loader, force=False if args.no_progress else None,
-                       desc=f"epoch {epoch}/{args.epochs}", leave=False)
-        for xb, tb in bar:
-            opt.zero_grad()
-            loss = loss_fn(model(xb), tb)
-            loss.backward()
-            opt.step()
-            total += float(loss) * xb.shape[0]
-            seen += xb.shape[0]
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{total / seen:.4f}")
+        loss, _ = train_epoch(loader, opt, lambda xb, tb: (loss_fn(model(xb), tb), None),
+                              args, epoch)
         acc, test_acc = accuracy(model, x_train, y_train), accuracy(model, x_test, y_test)
-        for k, v in (("loss", total / seen), ("accuracy", acc), ("test_accuracy", test_acc)):
+        for k, v in (("loss", loss), ("accuracy", acc), ("test_accuracy", test_acc)):
             hist[k].append(v)
-        print(f"epoch {epoch}: loss {total / seen:.4f}  accuracy {acc:.4f}  "
+        print(f"epoch {epoch}: loss {loss:.4f}  accuracy {acc:.4f}  "
               f"test accuracy {test_acc:.4f}")
     print(f"test accuracy after {args.epochs} epochs: {hist['test_accuracy'][-1]:.4f} "
           f"({time.perf_counter() - t0:.1f} s)")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_history(hist, out / "reuploading_classifier.png",
-                       title=f"data re-uploading, {args.layers} layers")
-    print(f"training curves saved to {png}")
+    save_curves(hist, args, "reuploading_classifier", f"data re-uploading, {args.layers} layers")
     return hist
 
 

@@ -14,17 +14,19 @@ Hamiltonian) and the error, and saves the energy curve to ``--out`` (default ``.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared pieces in _common.py
 
-import vqnet_core as vq
-from vqnet_core.optim import Adam
-from vqnet_core.qnn import BasisEmbeddingCircuit, QuantumLayer
-from vqnet_core.quantum import Hamiltonian
-from vqnet_core.utils import plot_history, progress
+import numpy as np  # noqa: E402
+from _common import example_parser, progress_bar, save_curves  # noqa: E402
+
+import vqnet_core as vq  # noqa: E402
+from vqnet_core.optim import Adam  # noqa: E402
+from vqnet_core.qnn import BasisEmbeddingCircuit, QuantumLayer  # noqa: E402
+from vqnet_core.quantum import Hamiltonian  # noqa: E402
 
 # H2, STO-3G, R = 0.735 A: electronic part (Jordan-Wigner), in Hartree
 H2_ELECTRONIC = {
@@ -52,13 +54,8 @@ def ansatz(q, x, w):
 
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=100, help="optimisation steps")
-    ap.add_argument("--limit", type=int, default=None, help="at most this many steps (smoke)")
-    ap.add_argument("--lr", type=float, default=0.02)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="runs")
-    ap.add_argument("--no-progress", action="store_true")
+    ap = example_parser(__doc__, epochs=100, lr=0.02, epochs_help="optimisation steps",
+                        limit_help="at most this many steps (smoke)")
     args = ap.parse_args(argv)
     steps = args.epochs if args.limit is None else min(args.epochs, args.limit)
 
@@ -72,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
                   + NUCLEAR_REPULSION)
     hist: dict[str, list[float]] = {"energy": [], "energy_error": []}
     t0 = time.perf_counter()
-    bar = progress(range(steps), force=False if args.no_progress else None, desc="VQE")
+    bar = progress_bar(range(steps), args, "VQE")
     for step in bar:
         opt.zero_grad()
         e = layer().sum()  # electronic energy
@@ -91,11 +88,8 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
           f"(FCI reference {REFERENCE_ENERGY:.6f}); error {abs(final - exact):.2e} Ha "
           f"after {steps} steps ({time.perf_counter() - t0:.1f} s)")
     print(f"angles: {np.round(layer.weights.numpy(), 5).tolist()}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_history({"energy": hist["energy"]}, out / "vqe_h2.png",
-                       title="VQE, H2 at 0.735 A (Ha)")
-    print(f"energy curve saved to {png}")
+    save_curves({"energy": hist["energy"]}, args, "vqe_h2", "VQE, H2 at 0.735 A (Ha)",
+                what="energy curve")
     return hist
 
 

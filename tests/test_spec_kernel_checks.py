@@ -1,4 +1,5 @@
-"""The suite's checks of the optimizer and loss kernels pass a right kernel and catch a wrong one."""
+"""The suite's checks of the optimizer and loss kernels pass a right kernel and catch a wrong
+one."""
 
 from __future__ import annotations
 

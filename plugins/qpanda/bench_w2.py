@@ -8,34 +8,24 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
 import vqnet_core as vq
 from vqnet_core.qnn import QuantumLayer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from w2_layered import w2_circuit  # noqa: E402  (the same W2 circuit as the main benchmark)
 
 L = 4
 
 
-def w2(n):
-    def circuit(q, x, w):
-        for i in range(n):
-            q.ry(i, x[:, i])
-        for layer in range(L):
-            for i in range(n):
-                q.rx(i, w[layer, i, 0])
-                q.ry(i, w[layer, i, 1])
-                q.rz(i, w[layer, i, 2])
-            for i in range(n):
-                q.cnot(i, (i + 1) % n)
-        for i in range(n):
-            q.expval({f"Z{i}": 1.0})
-    return circuit
-
-
 def run(n, bsz, machine, method, reps):
     vq.manual_seed(0)
-    layer = QuantumLayer(w2(n), n, (L, n, 3), machine=machine, diff_method=method)
+    layer = QuantumLayer(w2_circuit(n, L), n, (L, n, 3), machine=machine, diff_method=method)
     x_np = np.random.default_rng(1).uniform(-1, 1, (bsz, n))
     times = []
     for _ in range(reps):

@@ -11,34 +11,13 @@ from __future__ import annotations
 import sys
 import time
 import timeit
+from pathlib import Path
 
 import numpy as np
 
-import vqnet_core as vq
-
-
-def chain_vq(x0: np.ndarray) -> None:
-    x = vq.tensor(x0, requires_grad=True)
-    y = x
-    for _ in range(25):
-        y = y * 1.0001
-        y = y + x
-        y = y.sin()
-        y = y - 0.5
-    y.sum().backward()
-
-
-def chain_torch(x0: np.ndarray) -> None:
-    import torch
-
-    x = torch.tensor(x0, requires_grad=True)
-    y = x
-    for _ in range(25):
-        y = y * 1.0001
-        y = y + x
-        y = y.sin()
-        y = y - 0.5
-    y.sum().backward()
+# the same chains as benchmarks/overhead.py, timed here by CPU time and profiled
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from overhead import chain_torch, chain_vq  # noqa: E402
 
 
 def main() -> None:

@@ -23,13 +23,24 @@ def _check_padding(padding: Any, allow_same: bool = True) -> Any:
 
 
 class _ConvNd(Module):
-    _nd = 2
+    """The shared constructor: its signature is Conv1D's and Conv2D's (ConvT2D reorders it)."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 groups, bias, dtype, input_channels, output_channels, use_bias,
-                 kernel_initializer, bias_initializer, dilation_rate, group, transposed=False,
-                 output_padding=0):
+    _nd = 2
+    _dims = "H, W"  # the spatial dimensions, for the input-shape error
+
+    def __init__(self, in_channels: int | None = None, out_channels: int | None = None,
+                 kernel_size: Any = None, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = None, groups: int | None = None, bias: bool | None = None,
+                 dtype: Any = None, *, input_channels: int | None = None,
+                 output_channels: int | None = None, use_bias: bool | None = None,
+                 kernel_initializer: Any = None, bias_initializer: Any = None,
+                 dilation_rate: Any = None, group: int | None = None, name: str = "",
+                 _transposed: bool = False, _output_padding: Any = 0) -> None:
+        # _transposed and _output_padding are ConvT2D's, not part of Conv1D's/Conv2D's API
+        if kernel_size is None:
+            raise TypeError(f"{type(self).__name__} needs kernel_size")
         super().__init__()
+        self.name = name
         nd = self._nd
         self.in_channels = int(pick("in_channels", in_channels, input_channels, None))
         self.out_channels = int(pick("out_channels", out_channels, output_channels, None))
@@ -40,13 +51,13 @@ class _ConvNd(Module):
         self.kernel_size = pair(kernel_size, "kernel_size", nd)
         self.stride = pair(stride, "stride", nd)
         self.dilation = pair(pick("dilation", dilation, dilation_rate, 1), "dilation", nd)
-        self.padding = _check_padding(padding, not transposed)
+        self.padding = _check_padding(padding, not _transposed)
         if not isinstance(self.padding, str):
             self.padding = pair(self.padding, "padding", nd)
-        self.output_padding = pair(output_padding, "output_padding", nd)
+        self.output_padding = pair(_output_padding, "output_padding", nd)
         has_bias = bool(pick("bias", bias, use_bias, True))
         d = float_dtype(dtype)
-        if transposed:
+        if _transposed:
             wshape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
         else:
             wshape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
@@ -59,6 +70,12 @@ class _ConvNd(Module):
         for k in self.kernel_size:
             fan_in *= k
         init_weight_bias(self.weight, self.bias, fan_in, kernel_initializer, bias_initializer)
+
+    def _check_input(self, x: QTensor) -> None:
+        nd = self._nd
+        if x.ndim not in (nd + 1, nd + 2) or x.shape[-nd - 1] != self.in_channels:
+            raise ValueError(f"{type(self).__name__} expects input [N, {self.in_channels}, "
+                             f"{self._dims}], got shape {x.shape}")
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -94,24 +111,8 @@ class Conv2D(_ConvNd):
 
     _nd = 2
 
-    def __init__(self, in_channels: int | None = None, out_channels: int | None = None,
-                 kernel_size: Any = None, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = None, groups: int | None = None, bias: bool | None = None,
-                 dtype: Any = None, *, input_channels: int | None = None,
-                 output_channels: int | None = None, use_bias: bool | None = None,
-                 kernel_initializer: Any = None, bias_initializer: Any = None,
-                 dilation_rate: Any = None, group: int | None = None, name: str = "") -> None:
-        if kernel_size is None:
-            raise TypeError("Conv2D needs kernel_size")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, dtype, input_channels, output_channels, use_bias,
-                         kernel_initializer, bias_initializer, dilation_rate, group)
-        self.name = name
-
     def forward(self, x: QTensor) -> QTensor:
-        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
-            raise ValueError(f"Conv2D expects input [N, {self.in_channels}, H, W], got shape "
-                             f"{x.shape}")
+        self._check_input(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
@@ -127,25 +128,10 @@ class Conv1D(_ConvNd):
     """
 
     _nd = 1
-
-    def __init__(self, in_channels: int | None = None, out_channels: int | None = None,
-                 kernel_size: Any = None, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = None, groups: int | None = None, bias: bool | None = None,
-                 dtype: Any = None, *, input_channels: int | None = None,
-                 output_channels: int | None = None, use_bias: bool | None = None,
-                 kernel_initializer: Any = None, bias_initializer: Any = None,
-                 dilation_rate: Any = None, group: int | None = None, name: str = "") -> None:
-        if kernel_size is None:
-            raise TypeError("Conv1D needs kernel_size")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, dtype, input_channels, output_channels, use_bias,
-                         kernel_initializer, bias_initializer, dilation_rate, group)
-        self.name = name
+    _dims = "L"
 
     def forward(self, x: QTensor) -> QTensor:
-        if x.ndim not in (2, 3) or x.shape[-2] != self.in_channels:
-            raise ValueError(f"Conv1D expects input [N, {self.in_channels}, L], got shape "
-                             f"{x.shape}")
+        self._check_input(x)
         p = self.padding if isinstance(self.padding, str) else self.padding[0]
         return F.conv1d(x, self.weight, self.bias, self.stride[0], p, self.dilation[0],
                         self.groups)
@@ -169,18 +155,16 @@ class ConvT2D(_ConvNd):
                  output_channels: int | None = None, use_bias: bool | None = None,
                  kernel_initializer: Any = None, bias_initializer: Any = None,
                  dilation_rate: Any = None, group: int | None = None, name: str = "") -> None:
-        if kernel_size is None:
-            raise TypeError("ConvT2D needs kernel_size")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, dtype, input_channels, output_channels, use_bias,
-                         kernel_initializer, bias_initializer, dilation_rate, group,
-                         transposed=True, output_padding=output_padding)
-        self.name = name
+                         groups, bias, dtype, input_channels=input_channels,
+                         output_channels=output_channels, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer, dilation_rate=dilation_rate,
+                         group=group, name=name, _transposed=True,
+                         _output_padding=output_padding)
 
     def forward(self, x: QTensor) -> QTensor:
-        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
-            raise ValueError(f"ConvT2D expects input [N, {self.in_channels}, H, W], got shape "
-                             f"{x.shape}")
+        self._check_input(x)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)
 

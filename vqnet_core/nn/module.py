@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -236,7 +236,25 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
-class Sequential(Module):
+class _IndexedModules(Module):
+    """Sub-modules named "0", "1", ...: indexing, length, iteration and append, shared by
+    Sequential and ModuleList."""
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, m: Module) -> Self:
+        self.add_module(str(len(self._modules)), m)
+        return self
+
+
+class Sequential(_IndexedModules):
     """Modules applied in order: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))``."""
 
     def __init__(self, *modules: Module) -> None:
@@ -253,21 +271,8 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, m: Module) -> Sequential:
-        self.add_module(str(len(self)), m)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_IndexedModules):
     """A list of sub-modules, registered."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -275,23 +280,10 @@ class ModuleList(Module):
         for m in modules or []:
             self.append(m)
 
-    def append(self, m: Module) -> ModuleList:
-        self.add_module(str(len(self._modules)), m)
-        return self
-
     def extend(self, ms: Iterable[Module]) -> ModuleList:
         for m in ms:
             self.append(m)
         return self
-
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
 
 class ModuleDict(Module):

@@ -47,14 +47,8 @@ class _Pool(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding!r}"
 
 
-class MaxPool2D(_Pool):
-    """2-D max pooling over [N, C, H, W].
-
-    >>> import vqnet_core as vq
-    >>> from vqnet_core import nn
-    >>> nn.MaxPool2D([2, 2], [2, 2], padding="valid")(vq.ones(1, 3, 8, 8)).shape
-    (1, 3, 4, 4)
-    """
+class _MaxPool(_Pool):
+    _fn = "max_pool2d"  # the functional op, looked up per call
 
     def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, name: str = "", *, kernel_size: Any = None) -> None:
@@ -63,10 +57,36 @@ class MaxPool2D(_Pool):
 
     def forward(self, x: QTensor) -> QTensor:
         self._check(x)
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return getattr(F, self._fn)(x, self.kernel_size, self.stride, self.padding,
+                                    self.dilation)
 
 
-class MaxPool1D(_Pool):
+class _AvgPool(_Pool):
+    _fn = "avg_pool2d"
+
+    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
+                 count_include_pad: bool = True, name: str = "", *,
+                 kernel_size: Any = None) -> None:
+        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
+                         count_include_pad=count_include_pad)
+
+    def forward(self, x: QTensor) -> QTensor:
+        self._check(x)
+        return getattr(F, self._fn)(x, self.kernel_size, self.stride, self.padding,
+                                    self.count_include_pad)
+
+
+class MaxPool2D(_MaxPool):
+    """2-D max pooling over [N, C, H, W].
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core import nn
+    >>> nn.MaxPool2D([2, 2], [2, 2], padding="valid")(vq.ones(1, 3, 8, 8)).shape
+    (1, 3, 4, 4)
+    """
+
+
+class MaxPool1D(_MaxPool):
     """1-D max pooling over [N, C, L].
 
     >>> import vqnet_core as vq
@@ -76,18 +96,10 @@ class MaxPool1D(_Pool):
     """
 
     _nd = 1
-
-    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
-                 dilation: Any = 1, name: str = "", *, kernel_size: Any = None) -> None:
-        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
-                         dilation=dilation)
-
-    def forward(self, x: QTensor) -> QTensor:
-        self._check(x)
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+    _fn = "max_pool1d"
 
 
-class AvgPool2D(_Pool):
+class AvgPool2D(_AvgPool):
     """2-D average pooling over [N, C, H, W] (padding counted, as PyTorch's default).
 
     >>> import vqnet_core as vq
@@ -96,19 +108,8 @@ class AvgPool2D(_Pool):
     (1, 3, 4, 4)
     """
 
-    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
-                 count_include_pad: bool = True, name: str = "", *,
-                 kernel_size: Any = None) -> None:
-        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
-                         count_include_pad=count_include_pad)
 
-    def forward(self, x: QTensor) -> QTensor:
-        self._check(x)
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
-                            self.count_include_pad)
-
-
-class AvgPool1D(_Pool):
+class AvgPool1D(_AvgPool):
     """1-D average pooling over [N, C, L].
 
     >>> import vqnet_core as vq
@@ -118,17 +119,7 @@ class AvgPool1D(_Pool):
     """
 
     _nd = 1
-
-    def __init__(self, kernel: Any = None, stride: Any = None, padding: Any = 0,
-                 count_include_pad: bool = True, name: str = "", *,
-                 kernel_size: Any = None) -> None:
-        super().__init__(kernel if kernel is not None else kernel_size, stride, padding, name,
-                         count_include_pad=count_include_pad)
-
-    def forward(self, x: QTensor) -> QTensor:
-        self._check(x)
-        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding,
-                            self.count_include_pad)
+    _fn = "avg_pool1d"
 
 
 class AdaptiveAvgPool2D(Module):

@@ -170,7 +170,17 @@ class RNN(_RNNBase):
         return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
 
 
-class LSTM(_RNNBase):
+class _GatedRNN(_RNNBase):
+    """LSTM's and GRU's constructor: PyTorch's, with no ``nonlinearity`` (the gates fix it)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
+                         dropout, bidirectional, dtype)
+
+
+class LSTM(_GatedRNN):
     """Long short-term memory (gates i, f, g, o as PyTorch); returns
     ``(output, (h_n, c_n))``.
 
@@ -182,12 +192,6 @@ class LSTM(_RNNBase):
     """
 
     _gates = 4
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
-                         dropout, bidirectional, dtype)
 
     def _cell(self, xw, state, w_hh, b_hh):
         h, c = state
@@ -215,7 +219,7 @@ class LSTM(_RNNBase):
         return self._finish(out, unbatched), (h, c)
 
 
-class GRU(_RNNBase):
+class GRU(_GatedRNN):
     """Gated recurrent unit (gates r, z, n as PyTorch); returns ``(output, h_n)``.
 
     >>> import vqnet_core as vq
@@ -226,12 +230,6 @@ class GRU(_RNNBase):
     """
 
     _gates = 3
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, "tanh", bias, batch_first,
-                         dropout, bidirectional, dtype)
 
     def _cell(self, xw, state, w_hh, b_hh):
         hw = _gemm(state, w_hh, b_hh)

@@ -22,6 +22,25 @@ def _accuracy(logits, y):
     return float(np.mean((logits.numpy().reshape(-1) > 0) == (y == 1)))
 
 
+def _train(model, params, X, Y, steps=300, lr=0.5):
+    """Full-batch SGD of the logistic loss of ``model(X)`` against 0/1 targets ``Y``;
+    returns the first and the last loss."""
+    first = None
+    for _ in range(steps):
+        logits = model(X)
+        # logistic loss log(1 + e^z) - y z, written stably with logsumexp over [0, z]
+        z2 = vq.concatenate([vq.zeros_like(logits), logits], 1)
+        loss = (vq.logsumexp(z2, 1, keepdims=True) - Y * logits).mean()
+        first = float(loss.item()) if first is None else first
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with vq.no_grad():
+            for p in params:
+                p.sub_(p.grad * lr)
+    return first, float(loss.item())
+
+
 def test_mlp_trains_with_manual_sgd(vqnet_backend):
     """A 2-16-1 tanh MLP with a logistic loss, full-batch SGD: >= 95% training accuracy."""
     x, y = _blobs()
@@ -33,21 +52,13 @@ def test_mlp_trains_with_manual_sgd(vqnet_backend):
     w2 = vq.tensor(rng.normal(0, 0.25, (16, 1)).astype(np.float32), requires_grad=True)
     b2 = vq.zeros(1, requires_grad=True)
     params = [w1, b1, w2, b2]
-    first = None
-    for _ in range(300):
-        logits = vq.tanh(X @ w1 + b1) @ w2 + b2
-        # logistic loss log(1 + e^z) - y z, written stably with logsumexp over [0, z]
-        z2 = vq.concatenate([vq.zeros_like(logits), logits], 1)
-        loss = (vq.logsumexp(z2, 1, keepdims=True) - Y * logits).mean()
-        first = float(loss.item()) if first is None else first
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with vq.no_grad():
-            for p in params:
-                p.sub_(p.grad * 0.5)
-    acc = _accuracy(vq.tanh(X @ w1 + b1) @ w2 + b2, y)
-    assert float(loss.item()) < 0.5 * first, f"loss went from {first} to {loss.item()}"
+
+    def mlp(X):
+        return vq.tanh(X @ w1 + b1) @ w2 + b2
+
+    first, last = _train(mlp, params, X, Y)
+    acc = _accuracy(mlp(X), y)
+    assert last < 0.5 * first, f"loss went from {first} to {last}"
     assert acc >= 0.95, f"training accuracy {acc:.3f} < 0.95 on backend {vqnet_backend.name!r}"
 
 
@@ -62,15 +73,6 @@ def test_linear_layer_trains(vqnet_backend):
     params = list(l1.parameters()) + list(l2.parameters())
     X = vq.tensor(x)
     Y = vq.tensor(y.astype(np.float32).reshape(-1, 1))
-    for _ in range(300):
-        logits = l2(vq.tanh(l1(X)))
-        z2 = vq.concatenate([vq.zeros_like(logits), logits], 1)
-        loss = (vq.logsumexp(z2, 1, keepdims=True) - Y * logits).mean()
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with vq.no_grad():
-            for p in params:
-                p.sub_(p.grad * 0.5)
+    _train(lambda X: l2(vq.tanh(l1(X))), params, X, Y)
     acc = _accuracy(l2(vq.tanh(l1(X))), y)
     assert acc >= 0.95, f"training accuracy {acc:.3f} < 0.95 with nn.Linear"

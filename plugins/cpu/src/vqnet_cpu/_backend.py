@@ -58,6 +58,16 @@ def _as_operand(v: Any, dtype: np.dtype) -> np.ndarray | None:
     return None
 
 
+def _operand_pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``a`` and ``b`` as arrays of the first float array's dtype, or None where the kernel
+    would not give NumPy's result (see :func:`_as_operand`)."""
+    ref = a if _is_float_array(a) else b if _is_float_array(b) else None
+    if ref is None:
+        return None
+    x, y = _as_operand(a, ref.dtype), _as_operand(b, ref.dtype)
+    return None if x is None or y is None else (x, y)
+
+
 class CpuBackend(NumpyBackend):
     """VQNet's C-extension CPU backend (``vqnet_core.set_backend("cpu")``).
 
@@ -81,21 +91,14 @@ class CpuBackend(NumpyBackend):
 
     def binary(self, op, a, b):
         code = _BINARY.get(op)
-        if code is not None:
-            ref = a if _is_float_array(a) else b if _is_float_array(b) else None
-            if ref is not None:
-                x, y = _as_operand(a, ref.dtype), _as_operand(b, ref.dtype)
-                if x is not None and y is not None:
-                    return _ext.binary(code, x, y)
+        if code is not None and (xy := _operand_pair(a, b)) is not None:
+            return _ext.binary(code, *xy)
         return super().binary(op, a, b)
 
     def where(self, cond, a, b):
-        if isinstance(cond, np.ndarray) and cond.dtype == np.bool_:
-            ref = a if _is_float_array(a) else b if _is_float_array(b) else None
-            if ref is not None:
-                x, y = _as_operand(a, ref.dtype), _as_operand(b, ref.dtype)
-                if x is not None and y is not None:
-                    return _ext.where(cond, x, y)
+        if (isinstance(cond, np.ndarray) and cond.dtype == np.bool_
+                and (xy := _operand_pair(a, b)) is not None):
+            return _ext.where(cond, *xy)
         return super().where(cond, a, b)
 
     # ---- reductions ---------------------------------------------------------------
