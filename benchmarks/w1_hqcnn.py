@@ -15,6 +15,8 @@ TorchConnector), ``qpanda`` (torch + pyqpanda3, parameter shift in a torch.autog
     python benchmarks/w1_hqcnn.py --batch 32                    # all, one epoch, batch 32
     python benchmarks/w1_hqcnn.py --batch 1 --limit 100         # batch 1 on 100 images
     python benchmarks/w1_hqcnn.py --batch 1 --slow-limit 50     # slow anchors on 50 only
+    python benchmarks/w1_hqcnn.py --only vqnet --backend cpu    # VQNet on the C backend
+    python benchmarks/w1_hqcnn.py --epochs 3 --threads 1        # median of 3, 1 thread each
 
 ``--slow-limit`` trains the slow anchors (qiskit, qpanda, pl-*) on fewer images; their epoch
 time is then the measured time scaled to the full training set and marked "(scaled)", and their
@@ -24,14 +26,19 @@ accuracy is that of the shorter run (marked too). Threads: 2 (set before any imp
 from __future__ import annotations
 
 import os
+import sys
 
+# threads: 2 for everyone unless --threads N (read before numpy / torch load their runtimes)
+_THREADS = "2"
+for _i, _a in enumerate(sys.argv[:-1]):
+    if _a == "--threads":
+        _THREADS = sys.argv[_i + 1]
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "2")
+    os.environ[_v] = _THREADS if "--threads" in sys.argv else os.environ.get(_v, _THREADS)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -92,6 +99,9 @@ def run_vqnet(weights, batches, test, args):
     from vqnet_core.optim import Adam
 
     model = vqnet_model(args.seed)
+    if args.backend != "numpy":  # same initial weights, moved to the chosen array backend
+        vq.set_backend(args.backend)
+        model.to(args.backend)
     loss_fn = CrossEntropyLoss()
     opt = Adam(model.parameters(), lr=args.lr)
 
@@ -117,7 +127,7 @@ def _torch():
         import torch
     except ImportError as e:
         raise Skip(f"torch is not installed ({e})") from None
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     return torch
 
 
@@ -330,15 +340,16 @@ def spawn(args, argv: list[str]) -> None:
     """Run each implementation in a fresh interpreter and print the table."""
     base = [a for a in argv]
     print(f"W1 HQCNN, MNIST 0/1 (digits 0/1 of the 5k sample); threads "
-          f"OMP={os.environ['OMP_NUM_THREADS']}; one epoch, Adam lr {args.lr}; "
-          f"--limit {args.limit}; one subprocess per implementation")
+          f"OMP={os.environ['OMP_NUM_THREADS']}; {args.epochs} epoch(s) (s / epoch: median), "
+          f"Adam lr {args.lr}; --limit {args.limit}; VQNet backend {args.backend!r}; "
+          f"one subprocess per implementation")
     for bsz in args.batch:
         print(f"\n## W1  batch {bsz}")
         print(f"{'implementation':46s} {'s / epoch':>10s} {'ratio':>7s} {'test s':>8s} "
               f"{'test acc':>9s}")
         ref_t = None
         for key in args.only:
-            label = IMPLS[key][0]
+            label = _label(key, args)
             cmd = [sys.executable, __file__, *_strip(base), "--batch", str(bsz), "--child", key]
             r = subprocess.run(cmd, capture_output=True, text=True)
             lines = r.stdout.splitlines()
@@ -354,6 +365,11 @@ def spawn(args, argv: list[str]) -> None:
                 else ""
             print(f"{label:46s} {secs:10.2f} {secs / ref_t:7.2f} {tsecs:8.3f} {acc:9.4f}{note}",
                   flush=True)
+
+
+def _label(key: str, args) -> str:
+    label = IMPLS[key][0]
+    return label + f" [{args.backend}]" if key == "vqnet" and args.backend != "numpy" else label
 
 
 def _strip(argv: list[str]) -> list[str]:
@@ -377,6 +393,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="train on the first N images")
     ap.add_argument("--slow-limit", type=int, default=None,
                     help="train the slow anchors on only N images (epoch time scaled)")
+    ap.add_argument("--epochs", type=int, default=1,
+                    help="train N epochs: s / epoch is their median, accuracy is after N")
+    ap.add_argument("--backend", default="numpy",
+                    help="VQNet's array backend for the vqnet row (numpy, cpu, ...)")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="threads for every implementation (OpenMP / BLAS / torch)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--in-process", action="store_true",
@@ -398,14 +420,14 @@ def main(argv: list[str] | None = None) -> None:
     weights = {k: np.ascontiguousarray(params[k].numpy(), dtype=np.float32) for k in ORDER}
     order = np.random.default_rng(args.seed).permutation(len(xtr))
     print(f"W1 HQCNN, MNIST 0/1: {len(xtr)} train / {len(xte)} test images; threads "
-          f"OMP={os.environ['OMP_NUM_THREADS']}; one epoch, Adam lr {args.lr}")
+          f"OMP={os.environ['OMP_NUM_THREADS']}; {args.epochs} epoch(s), Adam lr {args.lr}")
     for bsz in args.batch:
         print(f"\n## W1  batch {bsz}")
         print(f"{'implementation':46s} {'s / epoch':>10s} {'ratio':>7s} {'test s':>8s} "
               f"{'test acc':>9s}")
         ref_t = None
         for key in ([args.child] if args.child else args.only):
-            label, make = IMPLS[key]
+            label, make = _label(key, args), IMPLS[key][1]
             n_train = len(xtr)
             if key in SLOW and args.slow_limit:
                 n_train = min(n_train, args.slow_limit)
@@ -417,9 +439,12 @@ def main(argv: list[str] | None = None) -> None:
                 warm, _ = make(weights, batches[:1], (xte, yte), args)
                 warm()
                 train, predict = make(weights, batches, (xte, yte), args)
-                t0 = time.perf_counter()
-                train()
-                secs = (time.perf_counter() - t0) * len(xtr) / n_train
+                times = []
+                for _ in range(args.epochs):
+                    t0 = time.perf_counter()
+                    train()
+                    times.append(time.perf_counter() - t0)
+                secs = float(np.median(times)) * len(xtr) / n_train
                 t1 = time.perf_counter()
                 logits = predict(xte)
                 tsecs = time.perf_counter() - t1

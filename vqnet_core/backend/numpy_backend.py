@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from ._blas import gemm_size, single_thread
+from ._select import MIN_SIZE as SELECT_MIN
+from ._select import select
 from .protocol import ArrayBackend, BackendError, Capabilities
 
 _NP_DTYPES = {
@@ -113,7 +116,7 @@ class NumpyBackend(ArrayBackend):
         return np.asarray(_BINARY[op](a, b))
 
     def where(self, cond, a, b):
-        return np.where(cond, a, b)
+        return select(cond, a, b)  # np.where, branch-free when large (same bits)
 
     # ---- reductions ---------------------------------------------------------------
     def reduce(self, op, a, axes, keepdims):
@@ -165,7 +168,8 @@ class NumpyBackend(ArrayBackend):
 
     # ---- contraction and indexing -------------------------------------------------
     def matmul(self, a, b):
-        return np.matmul(a, b)
+        with single_thread(gemm_size(a.shape, b.shape)):  # small GEMMs: one BLAS thread
+            return np.matmul(a, b)
 
     def gather(self, a, axis, index):
         return np.take_along_axis(a, index, axis)
@@ -315,8 +319,12 @@ class NumpyBackend(ArrayBackend):
         # index of the first tap that reaches the max: scan backwards, keep overwriting
         itype = np.int8 if len(taps) < 128 else np.int64
         idx = np.full(out.shape, len(taps) - 1, dtype=itype)
+        small = idx.size < SELECT_MIN  # np.copyto branches per element: slow when large
         for k in range(len(taps) - 2, -1, -1):
-            np.copyto(idx, itype(k), where=taps[k] == out)
+            if small:
+                np.copyto(idx, itype(k), where=taps[k] == out)
+            else:
+                idx = select(taps[k] == out, np.array(k, dtype=itype), idx)
         return out, (x.shape, idx, kernel, stride, padding, dilation)
 
     def k_max_pool2d_backward(self, g, ctx):
@@ -328,13 +336,16 @@ class NumpyBackend(ArrayBackend):
         dxp = np.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=g.dtype)
         # windows that cannot overlap: every input pixel gets at most one write
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
+        zero = np.zeros((), dtype=g.dtype)
         for k in range(kh * kw):
             i, j = divmod(k, kw)
             tap = _nn_tap(dxp, i, j, stride, dilation, ho, wo)
-            if disjoint:
+            if disjoint and g.size < SELECT_MIN:
                 np.copyto(tap, g, where=idx == k)
+            elif disjoint:
+                tap[...] = select(idx == k, g, zero)
             else:
-                tap += np.where(idx == k, g, g.dtype.type(0))
+                tap += select(idx == k, g, zero)
         return dxp[:, :, pt:pt + h, pl:pl + wd] if (pt or pb or pl or pr) else dxp
 
 
@@ -395,9 +406,10 @@ def _nn_tap(xp, i, j, stride, dilation, ho, wo):
 
 def _nn_gemm(a, b):
     """Grouped matrix product [G, m, k] @ [G, k, n]; a plain 2-D GEMM when G == 1."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return np.matmul(a, b)
+    with single_thread(gemm_size(a.shape, b.shape)):  # small GEMMs: one BLAS thread
+        if a.shape[0] == 1:
+            return (a[0] @ b[0])[None]
+        return np.matmul(a, b)
 
 
 def _nn_col2im(dcol, xshape, kernel, stride, padding, dilation):

@@ -46,11 +46,38 @@ class Linear(Module):
         self.name = name
 
     def forward(self, x: QTensor) -> QTensor:
-        return F.linear(x, self.weight, self.bias)
+        w, b = self.weight, self.bias
+        if isinstance(x, QTensor) and x._b is w._b and x._dtype is w._dtype \
+                and w._dtype.kind == "f" and (b is None or (b._b is w._b and b._dtype is w._dtype)):
+            shape = x._b.shape(x._data)
+            if len(shape) == 2 and shape[1] == self.in_features:
+                return _linear_2d(x, w, b)
+        return F.linear(x, w, b)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+def _linear_2d(x: QTensor, w: QTensor, b: QTensor | None) -> QTensor:
+    """``F.linear`` for a real 2-D input of the weight's dtype as ONE tape node (the generic
+    path records permute, matmul and add); the same backend calls, so the same numbers."""
+    from ..ops._base import make, unbroadcast
+
+    B = x._b
+    xd, wd = x._data, w._data
+    out = B.matmul(xd, B.permute(wd, (1, 0)))
+    if b is not None:
+        out = B.binary("add", out, b._data)
+
+    def backward(g):
+        gx = B.matmul(g, wd) if x.requires_grad else None
+        gw = B.permute(B.matmul(B.permute(xd, (1, 0)), g), (1, 0)) if w.requires_grad \
+            else None
+        gb = unbroadcast(B, g, B.shape(b._data)) if b is not None and b.requires_grad \
+            else None
+        return gx, gw, gb
+    return make(out, B, w._dtype, (x, w, b), backward, "linear")
 
 
 class Flatten(Module):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW", "Adamax", "adam_step_reference"]
@@ -52,6 +54,45 @@ def adam_step_reference(B: Any, p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any,
     return new_p, exp_avg, exp_avg_sq, max_exp_avg_sq
 
 
+def _adam_step_numpy(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
+                     weight_decay, amsgrad, maximize, decoupled):
+    """:func:`adam_step_reference` on the NumPy backend, the same operations in the same order
+    (bitwise the same result) without the per-op dispatch; temporaries are updated in place,
+    the inputs never."""
+    if maximize:
+        g = np.negative(g)
+    if weight_decay != 0:
+        if decoupled:
+            p = p * (1.0 - lr * weight_decay)
+        else:
+            g = g + p * weight_decay
+    w = 1.0 - beta1
+    d = g - exp_avg
+    if w < 0.5:
+        d *= w
+        m = exp_avg + d
+    else:
+        d *= 1.0 - w
+        m = g - d
+    t = g * (1.0 - beta2)
+    t *= g
+    v = exp_avg_sq * beta2
+    v += t
+    step_size = lr / (1.0 - beta1 ** step)
+    bc2_sqrt = math.sqrt(1.0 - beta2 ** step)
+    if amsgrad:
+        max_exp_avg_sq = v if max_exp_avg_sq is None else np.maximum(max_exp_avg_sq, v)
+        second = max_exp_avg_sq
+    else:
+        second = v
+    denom = np.sqrt(second)
+    denom /= bc2_sqrt
+    denom += eps
+    u = m / denom
+    u *= -step_size
+    return p + u, m, v, max_exp_avg_sq
+
+
 def _check_betas(group: dict[str, Any]) -> None:
     b1, b2 = group["betas"]
     if not 0.0 <= b1 < 1.0 or not 0.0 <= b2 < 1.0:
@@ -97,6 +138,8 @@ class Adam(Optimizer):
         kernel = B.kernel("adam_step")
         if kernel is not None:
             new_p, m, v, vmax = kernel(p, g, *args)
+        elif B.name == "numpy" and isinstance(p, np.ndarray) and p.ndim > 0:
+            new_p, m, v, vmax = _adam_step_numpy(p, g, *args)
         else:
             new_p, m, v, vmax = adam_step_reference(B, p, g, *args)
         new_arrays = {"exp_avg": m, "exp_avg_sq": v}

@@ -98,12 +98,10 @@ class QuantumLayer(Module):
         if self._last is not None and self._last.key() == circuit.key():
             circuit = self._last
         self._last = circuit
-        out = run_circuit(self.machine, circuit, angles, ms, self.diff_method, self.shots,
-                          self.seed, self.dtype.name)
-        if isinstance(x, QTensor) and x.dtype.kind == "f" and out.dtype.kind == "f" \
-                and out.dtype is not x.dtype:
-            out = out.astype(x.dtype)
-        return out
+        # a real result comes back in the input's float dtype (cast inside the circuit node)
+        out_dtype = x.dtype if isinstance(x, QTensor) and x.dtype.kind == "f" else None
+        return run_circuit(self.machine, circuit, angles, ms, self.diff_method, self.shots,
+                           self.seed, self.dtype.name, out_dtype)
 
     def draw(self, x: Any = None, path: Any = None, **kwargs: Any) -> str:
         """The circuit recorded for input ``x``: text, or a PNG saved to ``path``."""

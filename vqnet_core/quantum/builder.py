@@ -18,12 +18,14 @@ autograd carries gradients on to inputs and weights.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Number
+from types import MethodType
 from typing import Any
 
 import numpy as np
 
+from ..dtypes import as_dtype
 from ..tensor import QTensor
 from .circuit import (
     Amplitude,
@@ -38,6 +40,7 @@ from .circuit import (
 )
 from .circuit import State as StateM
 from .gates import GateError, canonical_name, get_gate
+from .observables import Hamiltonian
 
 
 class Recorder:
@@ -97,31 +100,16 @@ class Recorder:
     def __getattr__(self, attr: str):
         if attr.startswith("_"):
             raise AttributeError(attr)
-        try:
-            name = canonical_name(attr.replace("_", ""))
-        except GateError:
-            raise AttributeError(f"Recorder has no gate or method {attr!r}") from None
-        g = get_gate(name)
-
-        def method(*args: Any, **kwargs: Any) -> None:
-            if name == "QubitUnitary":
-                matrix = kwargs.get("matrix", args[0] if args else None)
-                wires = kwargs.get("wires", args[1] if len(args) > 1 else None)
-                if matrix is None or wires is None:
-                    raise TypeError("qubit_unitary(matrix, wires) needs both arguments")
-                return self.gate(name, wires, matrix=matrix)
-            if args and isinstance(args[0], (list, tuple)):
-                return self.gate(name, args[0], *args[1:])
-            k = g.num_wires if g.num_wires is not None else 1
-            return self.gate(name, args[:k], *args[k:])
-        method.__name__ = attr
-        method.__doc__ = f"Append {name} (wires first, then {g.num_params} angle(s))."
-        return method
+        fn = _METHODS.get(attr)
+        if fn is None:
+            fn = _gate_method(attr)  # raises AttributeError for a name that is no gate
+            _METHODS[attr] = fn
+        return MethodType(fn, self)
 
     # ---------------------------------------------------------------- measurements
     def expval(self, observable: Any) -> Expval:
         """``<H>`` for a dict ``{"Z0 Z1": 0.5}``, a Pauli string or a Hamiltonian."""
-        m = Expval(observable)
+        m = Expval(_observable(observable))
         self.measurements.append(m)
         return m
 
@@ -155,7 +143,7 @@ class Recorder:
     def build(self, dtype: Any = "float64") -> tuple[Circuit, QTensor, list[Measurement]]:
         """``(circuit, angles [B, S], measurements)``."""
         from ..ops.creation import zeros
-        from ..ops.shape import broadcast_to, stack
+        from ..ops.shape import broadcast_to
 
         bsz = self.batch_size or 1
         if not self.measurements:
@@ -164,7 +152,82 @@ class Recorder:
         if self.angles:
             cols = [a if a.shape == (bsz,) else broadcast_to(a.reshape(-1)
                     if a.ndim else a, (bsz,)) for a in self.angles]
-            angles = stack(cols, axis=1).astype(dtype)
+            angles = _columns(cols, bsz, as_dtype(dtype))
         else:
             angles = zeros((bsz, 0), dtype=dtype)
         return Circuit(self.num_wires, self.ops), angles, self.measurements
+
+
+# ---------------------------------------------------------------- hot-path helpers
+# A network records its circuit on every forward call, so what can be computed once per gate
+# name or observable is cached here.
+_METHODS: dict[str, Callable[..., None]] = {}
+_OBSERVABLES: dict[Any, Hamiltonian] = {}
+
+
+def _gate_method(attr: str) -> Callable[..., None]:
+    """The recorder method ``q.<attr>(wires..., angles...)`` of a gate."""
+    try:
+        name = canonical_name(attr.replace("_", ""))
+    except GateError:
+        raise AttributeError(f"Recorder has no gate or method {attr!r}") from None
+    g = get_gate(name)
+    k = g.num_wires if g.num_wires is not None else 1
+
+    def method(self: Recorder, *args: Any, **kwargs: Any) -> None:
+        if name == "QubitUnitary":
+            matrix = kwargs.get("matrix", args[0] if args else None)
+            wires = kwargs.get("wires", args[1] if len(args) > 1 else None)
+            if matrix is None or wires is None:
+                raise TypeError("qubit_unitary(matrix, wires) needs both arguments")
+            return self.gate(name, wires, matrix=matrix)
+        if args and isinstance(args[0], (list, tuple)):
+            return self.gate(name, args[0], *args[1:])
+        return self.gate(name, args[:k], *args[k:])
+    method.__name__ = attr
+    method.__doc__ = f"Append {name} (wires first, then {g.num_params} angle(s))."
+    return method
+
+
+def _observable(obs: Any) -> Any:
+    """``obs`` parsed once: a Hamiltonian for a Pauli string or a dict of them (the parse
+    result is immutable, so one object serves every call); anything else as given."""
+    if isinstance(obs, str):
+        key: Any = obs
+    elif isinstance(obs, dict):
+        key = ("dict",) + tuple(obs.items())
+    else:
+        return obs
+    try:
+        h = _OBSERVABLES.get(key)
+    except TypeError:  # unhashable coefficients: parse every time
+        return obs
+    if h is None:
+        h = Hamiltonian.from_any(obs)  # raises on bad input: nothing is cached then
+        if len(_OBSERVABLES) >= 1024:
+            _OBSERVABLES.clear()
+        _OBSERVABLES[key] = h
+    return h
+
+
+def _columns(cols: list[QTensor], bsz: int, dtype: Any) -> QTensor:
+    """The ``[bsz]`` angle tensors as the columns of one ``[bsz, S]`` tensor of ``dtype``:
+    one tape node (the generic stack + cast records 2 S + 2)."""
+    from ..ops._base import make
+
+    B = cols[0]._b
+    if any(c._b is not B for c in cols):
+        from ..ops.shape import stack
+        return stack(cols, axis=1).astype(dtype)
+    datas = [B.reshape(c._data, (bsz, 1)) for c in cols]
+    data = datas[0] if len(datas) == 1 else B.concatenate(datas, 1)
+    if B.dtype_name(data) != dtype.name:
+        data = B.astype(data, dtype.name)
+    grads = tuple(c._dtype.kind == "f" for c in cols)
+
+    def backward(g):
+        if len(cols) == 1:
+            return (B.reshape(g, (bsz,)),)
+        return tuple(B.reshape(B.getitem(g, (slice(None), slice(j, j + 1))), (bsz,))
+                     if grads[j] else None for j in range(len(cols)))
+    return make(data, B, dtype, cols, backward if any(grads) else None, "angles")

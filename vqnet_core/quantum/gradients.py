@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from ..backend.registry import backend as use_backend
 from ..backend.registry import get_backend
+from ..dtypes import as_dtype
 from ..ops._base import make
 from ..tensor import QTensor
 from .circuit import Circuit, Measurement, Operation, ParamRef, measurement_width
@@ -85,10 +87,15 @@ def _split(B, g: Any, measurements: Sequence[Measurement], n: int) -> list[Any]:
 def run_circuit(machine: Machine, circuit: Circuit, angles: QTensor,
                 measurements: Sequence[Measurement], diff_method: str = "best",
                 shots: int | None = None, seed: int | None = None,
-                dtype: str = "complex128") -> QTensor:
+                dtype: str = "complex128", out_dtype: Any = None) -> QTensor:
     """Execute and return one tensor: real ``[B, F]`` (expvals and probs side by side),
     complex ``[B, 2^n]`` (a lone ``State``), ``[B, 2^n, 2^n]`` (a lone ``Density``) or int64
-    ``[B, shots, k]`` (a lone ``Sample``); differentiable w.r.t. ``angles`` ``[B, S]``."""
+    ``[B, shots, k]`` (a lone ``Sample``); differentiable w.r.t. ``angles`` ``[B, S]``.
+    ``out_dtype`` (a float dtype) casts a real result inside the same tape node.
+
+    A circuit object run again on the same machine with the same measurements skips the
+    structural validation (gates, wires, measurements) it passed the first time; the angles are
+    checked on every call."""
     ms = list(measurements)
     kinds = [m.kind for m in ms]
     for k in ("sample", "state", "density", "amplitude"):
@@ -99,33 +106,93 @@ def run_circuit(machine: Machine, circuit: Circuit, angles: QTensor,
     if a_np.ndim != 2:
         raise MachineError(f"angles must have shape [B, S], got {a_np.shape}")
     bsz = a_np.shape[0]
-    results = machine.execute(circuit, angles._data, ms, shots, seed, dtype)
-    from ..backend.registry import backend as use_backend
-    from ..dtypes import as_dtype
+    fast = _prevalidated(machine, circuit, ms, shots, dtype)
+    if fast:
+        a64 = _check_angles(a_np, circuit)
+        results = machine._execute(circuit, a64, ms, shots, seed, dtype)
+    else:
+        results = machine.execute(circuit, angles._data, ms, shots, seed, dtype)
+        _mark_validated(machine, circuit, ms, shots, dtype)
     if kinds[0] == "sample":
         return QTensor._wrap(results[0], B, as_dtype("int64"))
     out = _flatten(B, results, ms, bsz)
     cdt = as_dtype(dtype)
-    out_dtype = cdt if kinds[0] in ("state", "density", "amplitude") else cdt.to_real()
-    out = B.astype(out, out_dtype.name)
+    out_dtype = cdt if kinds[0] in ("state", "density", "amplitude") else \
+        (as_dtype(out_dtype) if out_dtype is not None else cdt.to_real())
+    if B.dtype_name(out) != out_dtype.name:
+        out = B.astype(out, out_dtype.name)
     if not angles.requires_grad:
         return QTensor._wrap(out, B, out_dtype)
     method = resolve_diff_method(diff_method, machine, ms, shots)
     n = circuit.num_wires
-    saved = (a_np.copy(), seed)
+    saved = (a64 if fast and a64 is not a_np else a_np.copy(), seed)
 
     def backward(g):
         with use_backend(B):
             a, sd = saved
             ups = _split(B, g, ms, n)
             if method == "adjoint":
-                ga = machine.vjp(circuit, a, ms, ups, dtype)
+                if fast:  # validated by the forward call above
+                    ga = machine._vjp(circuit, a.astype(np.float64, copy=False), ms, ups,
+                                      dtype)
+                else:
+                    ga = machine.vjp(circuit, a, ms, ups, dtype)
             else:
                 g_np = B.to_numpy(g)
                 ga = B.from_numpy(_shift_vjp(machine, circuit, a, ms, g_np, method, shots, sd,
                                              dtype).astype(angles.dtype.name))
             return (ga,)
     return make(out, B, out_dtype, (angles,), backward, "circuit")
+
+
+def _ms_key(ms: Sequence[Measurement]) -> tuple:
+    return tuple(m.key() for m in ms)
+
+
+def _prevalidated(machine: Machine, circuit: Circuit, ms: Sequence[Measurement],
+                  shots: int | None, dtype: str) -> bool:
+    """Whether this circuit object already passed ``machine.validate`` with these
+    measurements, and the machine's execute / vjp / validate are the base class's (a machine
+    that overrides them gets every call)."""
+    tag = getattr(circuit, "_validated", None)
+    if tag is None or tag[0] is not machine or tag[1] != (shots, dtype) \
+            or tag[3] is not circuit.key():  # circuit.append() makes a new key
+        return False
+    cls = type(machine)
+    if cls.execute is not Machine.execute or cls.validate is not Machine.validate \
+            or cls.vjp is not Machine.vjp:
+        return False
+    try:
+        return tag[2] == _ms_key(ms)
+    except Exception:  # noqa: BLE001 - a measurement without a comparable key
+        return False
+
+
+def _mark_validated(machine: Machine, circuit: Circuit, ms: Sequence[Measurement],
+                    shots: int | None, dtype: str) -> None:
+    if isinstance(shots, bool) or not isinstance(shots, (int, type(None))):
+        return
+    try:
+        circuit._validated = (machine, (shots, dtype), _ms_key(ms), circuit.key(),
+                              circuit.num_angles)
+    except Exception:  # noqa: BLE001 - unkeyable measurements: validate every call
+        circuit._validated = None
+
+
+def _check_angles(a: np.ndarray, circuit: Circuit) -> np.ndarray:
+    """The per-call part of ``Machine.validate``: the angles, as float64."""
+    if a.dtype.kind not in "fiu":
+        raise MachineError(f"angles must be real numbers, got dtype {a.dtype}")
+    if a.shape[0] < 1:
+        raise MachineError("angles must have at least one row (batch size B >= 1)")
+    num_angles = circuit._validated[4]
+    if a.shape[1] < num_angles:
+        raise MachineError(f"the circuit refers to {num_angles} angle columns, but "
+                           f"angles has shape {a.shape}")
+    a = a.astype(np.float64, copy=False)
+    if not np.isfinite(a).all():
+        raise MachineError("angles contain NaN or infinity")
+    return a
 
 
 def unroll(circuit: Circuit) -> tuple[Circuit, list[tuple[int, int, int]]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -103,10 +104,18 @@ def op_params(op: Operation, angles: np.ndarray) -> list[np.ndarray]:
             for p in op.params]
 
 
+@cache
+def _wire_order(wires: tuple[int, ...]) -> np.ndarray | None:
+    """The argsort of ``wires``, or None when they are already ascending."""
+    if all(a < b for a, b in zip(wires, wires[1:])):
+        return None
+    return np.argsort(wires)
+
+
 def _sort_axes(m: np.ndarray, wires: Sequence[int], diag: bool) -> np.ndarray:
     """Reorder a gate's matrix (or diagonal) from its wire order to ascending wires."""
-    order = np.argsort(wires)
-    if list(order) == list(range(len(wires))):
+    order = _wire_order(tuple(wires))
+    if order is None:
         return m
     k = len(wires)
     bp = m.shape[0]
@@ -119,21 +128,79 @@ def _sort_axes(m: np.ndarray, wires: Sequence[int], diag: bool) -> np.ndarray:
 
 
 def op_matrix(op: Operation, params: list[np.ndarray], diag: bool = False) -> np.ndarray:
-    """``[Bp, d, d]`` (or the diagonal ``[Bp, d]``) in ascending wire order."""
-    g = get_gate(op.name)
-    k = len(op.wires)
-    if op.matrix is not None:
-        m = op.matrix[None]
-    elif diag:
-        m = g.diagonal(params, k)
+    """``[Bp, d, d]`` (or the diagonal ``[Bp, d]``) in ascending wire order.
+
+    The matrix of an op without angle references is computed once and kept on the op
+    (read-only: callers build new arrays from it)."""
+    const = not _trainable(op)
+    if const:
+        cache = op.__dict__.get("_mats")
+        if cache is not None and diag in cache:
+            return cache[diag]
+    if not diag and op.matrix is None and op.name in _ROT and len(params[0]) and \
+            isinstance(op.params[0], ParamRef):
+        m = _ROT[op.name](params[0])
     else:
-        m = g.matrix(params, k)
-    return _sort_axes(m, op.wires, diag)
+        g = get_gate(op.name)
+        k = len(op.wires)
+        if op.matrix is not None:
+            m = op.matrix[None]
+        elif diag:
+            m = g.diagonal(params, k)
+        else:
+            m = g.matrix(params, k)
+        m = _sort_axes(m, op.wires, diag)
+    if const:
+        m = np.array(m)  # an owned copy, frozen
+        m.flags.writeable = False
+        op.__dict__.setdefault("_mats", {})[diag] = m
+    return m
+
+
+def _rot(kind: str):
+    """A fast ``[B, 2, 2]`` builder of RX / RY (``exp(-i t P / 2)``) for a ``[B]`` angle."""
+    def fn(t: np.ndarray) -> np.ndarray:
+        h = np.asarray(t, dtype=float) * 0.5
+        c, s = np.cos(h), np.sin(h)
+        out = np.empty((h.shape[0], 2, 2), dtype=complex)
+        out[:, 0, 0] = c
+        out[:, 1, 1] = c
+        if kind == "X":
+            out[:, 0, 1] = out[:, 1, 0] = -1j * s
+        else:
+            out[:, 0, 1] = -s
+            out[:, 1, 0] = s
+        return out
+    return fn
+
+
+def _drot(kind: str):
+    """``d RX / dt`` or ``d RY / dt`` (``-i P / 2`` times the rotation) for a ``[B]`` angle."""
+    def fn(t: np.ndarray) -> np.ndarray:
+        h = np.asarray(t, dtype=float) * 0.5
+        c, s = np.cos(h), np.sin(h)
+        out = np.empty((h.shape[0], 2, 2), dtype=complex)
+        out[:, 0, 0] = out[:, 1, 1] = -0.5 * s
+        if kind == "X":
+            out[:, 0, 1] = out[:, 1, 0] = -0.5j * c
+        else:
+            out[:, 0, 1] = -0.5 * c
+            out[:, 1, 0] = 0.5 * c
+        return out
+    return fn
+
+
+# the dense rotations every variational circuit uses (others go through gates.GateDef)
+_ROT = {"RX": _rot("X"), "RY": _rot("Y")}
+_DROT = {"RX": _drot("X"), "RY": _drot("Y")}
 
 
 def op_dmatrices(op: Operation, params: list[np.ndarray], diag: bool = False
                  ) -> list[tuple[int, np.ndarray]]:
     """``(angle column, dU/dp)`` for each angle reference of the op, ascending wire order."""
+    if not diag and op.name in _DROT and isinstance(op.params[0], ParamRef) \
+            and len(params[0]):
+        return [(op.params[0].index, _DROT[op.name](params[0]))]
     g = get_gate(op.name)
     k = len(op.wires)
     out = []
@@ -147,13 +214,22 @@ def op_dmatrices(op: Operation, params: list[np.ndarray], diag: bool = False
 
 
 def segment_matrix(plan: Plan, seg: Segment, angles: np.ndarray) -> np.ndarray:
-    """The segment's matrix ``[Bp, d, d]`` (diagonal ``[Bp, d]`` for ``diag``)."""
+    """The segment's matrix ``[Bp, d, d]`` (diagonal ``[Bp, d]`` for ``diag``); that of a
+    segment without angle references is computed once (read-only)."""
     diag = seg.kind == "diag"
+    if not seg.trainable:
+        m = seg.__dict__.get("_const")
+        if m is not None:
+            return m
     out = None
     for i in seg.ops:
         op = plan.ops[i]
         m = op_matrix(op, op_params(op, angles), diag)
         out = m if out is None else (m * out if diag else np.matmul(m, out))
+    if not seg.trainable:
+        if out.flags.writeable:
+            out.flags.writeable = False
+        seg.__dict__["_const"] = out
     return out
 
 
@@ -161,10 +237,11 @@ def segment_dmatrices(plan: Plan, seg: Segment, angles: np.ndarray
                       ) -> list[tuple[int, np.ndarray]]:
     """``(angle column, d(segment matrix)/d angle)`` for every angle reference in the segment."""
     diag = seg.kind == "diag"
-    mats = []
+    mats, params = [], []
     for i in seg.ops:
         op = plan.ops[i]
-        mats.append(op_matrix(op, op_params(op, angles), diag))
+        params.append(op_params(op, angles))
+        mats.append(op_matrix(op, params[-1], diag))
 
     def mul(a, b):  # a after b
         if a is None:
@@ -184,6 +261,6 @@ def segment_dmatrices(plan: Plan, seg: Segment, angles: np.ndarray
         after = None
         for m in mats[j + 1:]:
             after = mul(m, after)
-        for col, dm in op_dmatrices(op, op_params(op, angles), diag):
+        for col, dm in op_dmatrices(op, params[j], diag):
             out.append((col, mul(after, mul(dm, before))))
     return out
