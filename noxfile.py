@@ -20,7 +20,10 @@ ROOT = pathlib.Path(__file__).parent
 PYTHONS = ["3.11", "3.12", "3.13"]
 TORCH_PYTHON = "3.11"  # the PyTorch 2.13 CPU wheel on these machines is cp311
 CI_PYTHON = "3.11"
-TEST_DEPS = ["pytest>=8", "hypothesis>=6", "matplotlib>=3.7"]
+TEST_DEPS = ["pytest>=8", "hypothesis>=6", "matplotlib>=3.7", "pytest-timeout>=2.2"]
+# A test stuck inside a foreign C library fails the run instead of hanging CI; the thread
+# method works even where a signal handler would never run.
+TIMEOUT = ["--timeout=600", "--timeout-method=thread"]
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = False
@@ -54,7 +57,7 @@ def _install_core(session: nox.Session, *more: str) -> None:
 
 def _suite_args(kind: str, name: str, folder: str | None) -> list[str]:
     """Arguments of one conformance run, with the plugin's expected-failures file if it has one."""
-    args = ["--pyargs", "vqnet_spec", f"--vqnet-{kind}", name, "-p", "no:cacheprovider"]
+    args = ["--pyargs", "vqnet_spec", f"--vqnet-{kind}", name, "-p", "no:cacheprovider", *TIMEOUT]
     xfails = ROOT / folder / "xfails.toml" if folder else None
     if xfails is not None and xfails.exists():
         args += ["--vqnet-xfails", str(xfails)]
@@ -68,7 +71,7 @@ def tests(session: nox.Session) -> None:
     _install_core(session, *extra)
     session.chdir(session.create_tmp())  # import the installed package, not the tree
     session.run("pytest", str(ROOT / "tests"), "-m", "not examples", "-p", "no:cacheprovider",
-                *session.posargs)
+                *TIMEOUT, *session.posargs)
 
 
 @nox.session(python=PYTHONS)
@@ -90,7 +93,8 @@ def plugin(session: nox.Session, folder: str) -> None:
     tests_dir = ROOT / folder / "tests"
     session.chdir(session.create_tmp())
     if tests_dir.exists():
-        session.run("pytest", str(tests_dir), "-p", "no:cacheprovider", *session.posargs)
+        session.run("pytest", str(tests_dir), "-p", "no:cacheprovider", *TIMEOUT,
+                    *session.posargs)
     for kind, name, where in TARGETS:
         if where == folder:
             session.run("pytest", *_suite_args(kind, name, folder), *session.posargs)
