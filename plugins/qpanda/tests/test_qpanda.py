@@ -47,10 +47,10 @@ def _unitary(specs, n, row):
     return np.stack(cols, axis=1)
 
 
-@pytest.mark.parametrize("mode", ["full", "basic", "adjoint"])
+@pytest.mark.parametrize("mode", ["full", "basic", "partial", "adjoint"])
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_translated_gate_unitary(name, mode):
-    if mode == "basic" and name == "QubitUnitary":
+    if mode in ("basic", "partial") and name == "QubitUnitary":
         pytest.skip("no Oracle in the basic gate set")
     rng = np.random.default_rng(abs(hash(name)) % 2**32)
     k = _k(name)
@@ -191,3 +191,49 @@ def test_qpanda_noise_layer():
     assert abs(p1 - 0.8) < 0.05  # a bit flip after X with probability 0.2
     with pytest.raises(ValueError, match="diff_method"):
         QPandaLayer(_qprog, 1, diff_method="adjoint")
+
+
+def _ring(n, reps):
+    """CNOT rings with rotations: every balanced cut of the wires is crossed twice per ring."""
+    ops, S = [], 0
+    for _ in range(reps):
+        for w in range(n):
+            ops.append(Operation("RY", (w,), (ParamRef(S),)))
+            S += 1
+        ops += [Operation("CNOT", (w, (w + 1) % n)) for w in range(n)]
+    return Circuit(n, ops), S
+
+
+def test_partial_amplitude_refuses_circuits_with_too_many_paths():
+    c, S = _ring(4, 10)  # >= 20 CNOTs across any cut: 2^20 paths
+    m = get_machine("qpanda.partial_amplitude")
+    with pytest.raises(MachineError, match="PartialAmplitudeQVM.*max_cut_bits"):
+        m.execute(c, np.zeros((1, S)), [Amplitude([0])])
+    with pytest.raises(ValueError, match="max_cut_bits"):
+        type(m)(max_cut_bits=0)
+
+
+def test_partial_amplitude_lays_out_wires_to_avoid_the_cut():
+    # gates only between wires (0, 3) and (1, 2): the default layout (wires 0, 1 | 2, 3) would
+    # cross the cut with every one of them (2^24 paths), the chosen one never does
+    ops, S = [], 0
+    rng = np.random.default_rng(3)
+    for _ in range(6):
+        for a, b in ((0, 3), (1, 2)):
+            ops += [Operation("RY", (a,), (ParamRef(S),)), Operation("CNOT", (a, b)),
+                    Operation("CRZ", (b, a), (ParamRef(S + 1),)),
+                    Operation("RZZ", (a, b), (ParamRef(S + 2),))]
+            S += 3
+    c = Circuit(4, ops)
+    assert T.cut_cost(T.translate(c, "partial"), 4) > 16
+    layout = T.partial_layout(c)
+    assert T.cut_cost(T.translate(c, "partial", None, layout), 4) == 0
+    a = rng.uniform(-np.pi, np.pi, (2, S))
+    states = [0, 3, 6, 9, 14]
+    m = get_machine("qpanda.partial_amplitude")
+    got = [np.asarray(r) for r in m.execute(c, a, [Amplitude(states), Probs([2, 0])])]
+    want = get_machine("statevector").execute(c, a, [Amplitude(states), Probs([2, 0])])
+    for g, w in zip(got[0], np.asarray(want[0])):  # equal up to one global phase per row
+        ov = np.vdot(w, g)
+        np.testing.assert_allclose(g, w * ov / abs(ov), atol=1e-10)
+    np.testing.assert_allclose(got[1], np.asarray(want[1]), atol=1e-10)

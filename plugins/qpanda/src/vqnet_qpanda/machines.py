@@ -264,11 +264,13 @@ class _AmplitudeMachine(QPandaMachine):
         full = any(m.kind != "amplitude" for m in measurements)
         want = list(range(2**n)) if full else sorted(
             {s for m in measurements if m.kind == "amplitude" for s in m.states})
+        qidx = self.compiled(circuit).get("qindex")  # VQNet -> QPanda basis index
+        qwant = want if qidx is None else [int(qidx[s]) for s in want]
         rows, last, prev = [], None, None
         for p in progs:
             if p is not last:
                 sim.run(p)
-                prev = self._amps(sim, p, want, n)
+                prev = self._amps(sim, p, qwant, n)
                 last = p
             rows.append(prev)
         amps = np.stack(rows).astype(dtype)  # [B, len(want)]
@@ -301,28 +303,83 @@ class SingleAmplitudeMachine(_AmplitudeMachine):
         from pyqpanda3.core import SingleAmplitudeQVM
         return SingleAmplitudeQVM(precision)
 
+    def simulator(self, dtype: str):
+        # a fresh one per execute: a reused SingleAmplitudeQVM (pyqpanda3 0.5.1) gets slower
+        # with every circuit it has run (seconds per amplitude after a few dozen)
+        return self._make_simulator(_PREC[dtype])
+
     def _amps(self, sim, prog, states, n):
         return np.array([complex(sim.pmeasure_dec_index(str(s))) for s in states])
 
 
 class PartialAmplitudeMachine(_AmplitudeMachine):
-    """QPanda's ``PartialAmplitudeQVM``: a set of amplitudes per run."""
+    """QPanda's ``PartialAmplitudeQVM``: a set of amplitudes per run.
+
+    PartialAmplitudeQVM simulates the two halves of the register (QPanda qubits ``< n // 2``
+    and ``>= n // 2``) separately and sums over the paths that every two-qubit gate across the
+    cut opens: each crossing CNOT / CZ / CP doubles its run time (and each query's). The
+    translation ("partial" mode) keeps crossings few (one CP per controlled rotation or
+    Pauli rotation, CCZ with its lone qubit as target), and a circuit needing more than
+    ``2 ** max_cut_bits`` paths is refused with a :class:`MachineError` instead of running for
+    minutes or hours.
+    """
 
     name = "qpanda.partial_amplitude"
-    # DoubleExcitation is left out: PartialAmplitudeQVM (pyqpanda3 0.5.1) hangs on some
-    # 4-qubit circuits of its decomposition (test_amplitude's DoubleExcitation circuit)
+    mode = "partial"
+    #: default path budget (log2): ~2^16 paths take ~5 s per run on one core
+    MAX_CUT_BITS = 16.0
     capabilities = MachineCapabilities(
-        max_wires=20, gates=_AMP_GATES - {"DoubleExcitation"},
+        max_wires=18, gates=_AMP_GATES,
         measurements=frozenset({"amplitude", "expval", "probs", "sample", "state"}),
         shots=True, exact=True, noise=False, adjoint=False)
+
+    def __init__(self, max_cut_bits: float | None = None) -> None:
+        super().__init__()
+        if max_cut_bits is not None and not max_cut_bits > 0:
+            raise ValueError(f"max_cut_bits must be positive, got {max_cut_bits!r}")
+        self.max_cut_bits = float(max_cut_bits if max_cut_bits is not None
+                                  else self.MAX_CUT_BITS)
 
     def _make_simulator(self, precision):
         from pyqpanda3.core import PartialAmplitudeQVM
         return PartialAmplitudeQVM(precision)
 
+    def simulator(self, dtype: str):
+        return self._make_simulator(_PREC[dtype])  # fresh, as SingleAmplitudeMachine's
+
+    def compiled(self, circuit):
+        """As the base class, with the gates laid out to cross the cut rarely
+        (:func:`~vqnet_qpanda.translate.partial_layout`)."""
+        key = circuit.key()
+        entry = self._cache.get(key)
+        if entry is None:
+            layout = T.partial_layout(circuit)
+            specs = T.translate(circuit, self.mode, None, layout)
+            entry = {"specs": specs, "S": circuit.num_angles, "vqc": None, "nm": None,
+                     "qindex": T.basis_index_map(layout),
+                     "cut_bits": T.cut_cost(specs, circuit.num_wires)}
+            self._cache[key] = entry
+            if len(self._cache) > 32:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return entry
+
+    def _execute(self, circuit, angles, measurements, shots, seed, dtype):
+        entry = self.compiled(circuit)
+        if entry["cut_bits"] > self.max_cut_bits:
+            raise MachineError(
+                f"machine 'qpanda.partial_amplitude': this circuit needs about "
+                f"2^{entry['cut_bits']:.0f} paths in QPanda's PartialAmplitudeQVM (every "
+                f"two-qubit gate across the cut between qubits < "
+                f"{T.partial_cut(circuit.num_wires)} and the rest doubles them), over the "
+                f"limit 2^{self.max_cut_bits:.0f}; "
+                "PartialAmplitudeQVM would run for minutes or hours. Use qpanda.cpu or "
+                "qpanda.single_amplitude, or raise max_cut_bits")
+        return super()._execute(circuit, angles, measurements, shots, seed, dtype)
+
     def _amps(self, sim, prog, states, n):
-        # pyqpanda3 0.5.1's get_state_vector hangs on some subsets of basis states (seen with
-        # a 4-qubit DoubleExcitation circuit); asking for all 2^n and picking never does
+        # one query costs the same for one basis state or all of them
         allv = np.asarray(sim.get_state_vector([format(s, f"0{n}b") for s in range(2**n)]),
                           dtype=np.complex128)
         return allv[list(states)]

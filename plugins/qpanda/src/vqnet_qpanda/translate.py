@@ -11,7 +11,9 @@ angle columns (structure built once for a whole batch, and adjoint gradients). G
 lacks are decomposed; the ``mode`` picks the gate basis a simulator accepts:
 
 * ``"full"``: QPanda's native gates incl. controlled rotations, ``control()`` and ``Oracle``,
-* ``"basic"``: one-qubit gates, CNOT, CZ, SWAP and Toffoli (the amplitude simulators),
+* ``"basic"``: one-qubit gates, CNOT, CZ, SWAP and Toffoli (``SingleAmplitudeQVM``),
+* ``"partial"``: one-qubit gates, CNOT, CZ and CP, arranged so that as few two-qubit gates as
+  possible cross ``PartialAmplitudeQVM``'s cut (see :func:`cut_cost`),
 * ``"clifford"``: H, S, X, Y, Z, CNOT, CZ, SWAP (the stabilizer simulator),
 * ``"adjoint"``: ``"full"`` restricted to the gates ``VQCircuit``'s adjoint differentiates.
 
@@ -24,6 +26,7 @@ lacks are decomposed; the ``mode`` picks the gate basis a simulator accepts:
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -68,9 +71,11 @@ def _angle(p: ParamRef | float) -> Angle:
 
 
 # ---------------------------------------------------------------------------- Pauli rotations
-def pauli_rotation(word: dict[int, str], phi: Angle) -> list[QGateSpec]:
+def pauli_rotation(word: dict[int, str], phi: Angle, cut: int | None = None
+                   ) -> list[QGateSpec]:
     """``exp(-i phi/2 P)`` for a Pauli word ``{qubit: "X"|"Y"|"Z"}``: basis change, CNOT
-    ladder, RZ, ladder back."""
+    ladder, RZ, ladder back. With ``cut``, the parity is collected on each side of the cut
+    (qubits ``< cut`` and ``>= cut``) and the two sides meet in a single CP gate."""
     qs = sorted(word)
     if not qs:
         return []
@@ -82,8 +87,20 @@ def pauli_rotation(word: dict[int, str], phi: Angle) -> list[QGateSpec]:
         elif word[q] == "Y":  # RX(pi/2) maps Y to Z
             pre.append(QGateSpec("RX", (q,), Angle(None, 1.0, PI / 2)))
             post.append(QGateSpec("RX", (q,), Angle(None, 1.0, -PI / 2)))
-    ladder = [QGateSpec("CNOT", (a, b)) for a, b in zip(qs, qs[1:])]
-    return pre + ladder + [QGateSpec("RZ", (qs[-1],), phi)] + ladder[::-1] + post
+    lo, hi = [q for q in qs if cut is not None and q < cut], [q for q in qs if
+                                                             cut is None or q >= cut]
+    if not lo or not hi:
+        ladder = [QGateSpec("CNOT", (a, b)) for a, b in zip(qs, qs[1:])]
+        return pre + ladder + [QGateSpec("RZ", (qs[-1],), phi)] + ladder[::-1] + post
+    ladder = [QGateSpec("CNOT", (a, b)) for side in (lo, hi) for a, b in zip(side, side[1:])]
+    return pre + ladder + _zz(lo[-1], hi[-1], phi) + ladder[::-1] + post
+
+
+def _zz(a: int, b: int, phi: Angle) -> list[QGateSpec]:
+    """``exp(-i phi/2 Z_a Z_b)`` with one two-qubit gate: ``RZ_a(phi) RZ_b(phi) CP(-2 phi)``
+    (up to a global phase)."""
+    return [QGateSpec("RZ", (a,), phi), QGateSpec("RZ", (b,), phi),
+            QGateSpec("CP", (a, b), phi.scaled(-2.0))]
 
 
 @cache
@@ -110,12 +127,13 @@ def _pauli_terms(name: str, j: int, k: int) -> tuple[tuple[float, str], ...]:
     return tuple(out)
 
 
-def _generic(name: str, qubits: tuple[int, ...], p: Angle) -> list[QGateSpec]:
+def _generic(name: str, qubits: tuple[int, ...], p: Angle, cut: int | None = None
+             ) -> list[QGateSpec]:
     """A one-angle gate as a product of Pauli rotations ``exp(-i p c_P P)``."""
     out = []
     for c, word in _pauli_terms(name, 0, len(qubits)):
         w = {q: ch for q, ch in zip(qubits, word) if ch != "I"}
-        out += pauli_rotation(w, p.scaled(2 * c))
+        out += pauli_rotation(w, p.scaled(2 * c), cut)
     return out
 
 
@@ -141,12 +159,62 @@ def _cr(kind: str, c: int, t: int, p: Angle) -> list[QGateSpec]:
     return [QGateSpec("U1", (c,), p.scaled(0.5))] + _cr("CRZ", c, t, p)
 
 
+def _partial_cr(kind: str, c: int, t: int, p: Angle) -> list[QGateSpec]:
+    """Controlled rotations with one CP (partial mode): ``CRZ(t) = RZ_c(-t/2) CP(t)`` up to a
+    global phase; CRY / CRX by a basis change of the target."""
+    crz = [QGateSpec("RZ", (c,), p.scaled(-0.5)), QGateSpec("CP", (c, t), p)]
+    if kind == "CRZ":
+        return crz
+    if kind == "CRY":  # RY(t) = RX(-pi/2) RZ(t) RX(pi/2)
+        return [QGateSpec("RX", (t,), Angle(None, 1.0, PI / 2))] + crz + [
+            QGateSpec("RX", (t,), Angle(None, 1.0, -PI / 2))]
+    if kind == "CRX":
+        return [QGateSpec("H", (t,))] + crz + [QGateSpec("H", (t,))]
+    return [QGateSpec("CP", (c, t), p)]
+
+
+def _ccz(qs: tuple[int, ...], cut: int | None) -> list[QGateSpec]:
+    """CCZ from three CPs and two CNOTs; CCZ is symmetric, so the qubit alone on its side of
+    the cut plays the target and only the CPs cross it."""
+    side = [q >= (cut or 0) for q in qs]
+    z = next((q for q, s in zip(qs, side) if side.count(s) == 1), qs[2])
+    x, y = [q for q in qs if q != z]
+    h = PI / 2
+    return [QGateSpec("CP", (y, z), Angle(None, 1.0, h)), QGateSpec("CNOT", (x, y)),
+            QGateSpec("CP", (y, z), Angle(None, 1.0, -h)), QGateSpec("CNOT", (x, y)),
+            QGateSpec("CP", (x, z), Angle(None, 1.0, h))]
+
+
 def translate_op(name: str, qs: tuple[int, ...], ps: tuple[Angle, ...], matrix: Any,
-                 mode: str) -> list[QGateSpec]:
-    """The QPanda gates of one VQNet operation (``qs``: QPanda qubits, in the op's wire order)."""
+                 mode: str, cut: int | None = None) -> list[QGateSpec]:
+    """The QPanda gates of one VQNet operation (``qs``: QPanda qubits, in the op's wire order;
+    ``cut``: PartialAmplitudeQVM's cut, partial mode)."""
     G = QGateSpec
     if name == "I":
         return []
+    if mode == "partial":
+        if name in ("CRX", "CRY", "CRZ", "ControlledPhaseShift"):
+            return _partial_cr(name, qs[0], qs[1], ps[0])
+        if name == "CRot":
+            return [g for kind, p in (("CRZ", ps[0]), ("CRY", ps[1]), ("CRZ", ps[2]))
+                    for g in _partial_cr(kind, qs[0], qs[1], p)]
+        if name in ("RXX", "RYY", "RZZ", "RZX", "IsingXY", "SingleExcitation",
+                    "DoubleExcitation", "MultiRZ"):
+            return _generic(name, qs, ps[0], cut)
+        if name == "ISWAP":
+            return _generic("IsingXY", qs, Angle(None, 1.0, PI), cut)
+        if name == "SWAP":
+            a, b = qs
+            return [G("CNOT", (a, b)), G("CNOT", (b, a)), G("CNOT", (a, b))]
+        if name == "CCZ":
+            return _ccz(qs, cut)
+        if name == "Toffoli" or (name == "MultiControlledX" and len(qs) == 3):
+            return [G("H", (qs[2],))] + _ccz(qs, cut) + [G("H", (qs[2],))]
+        if name == "CSWAP":
+            c, a, b = qs
+            return [G("CNOT", (b, a)), G("H", (b,)), *_ccz((c, a, b), cut), G("H", (b,)),
+                    G("CNOT", (b, a))]
+        mode = "basic"
     if mode == "clifford":
         if name not in CLIFFORD_GATES:
             raise UnsupportedError(f"qpanda.stabilizer simulates Clifford circuits only "
@@ -241,15 +309,19 @@ def _compose(chs: list[Channel]) -> Channel:
     return Channel.from_kraus(name, ks)
 
 
-def translate(circuit: Circuit, mode: str = "full", noise: NoiseModel | None = None
-              ) -> list[QGateSpec]:
+def translate(circuit: Circuit, mode: str = "full", noise: NoiseModel | None = None,
+              layout: tuple[int, ...] | None = None) -> list[QGateSpec]:
     """The QPanda gate list of ``circuit``; with ``noise``, gate channels become ``I`` markers
-    (one composed channel per marker, see :func:`noise_markers`)."""
+    (one composed channel per marker, see :func:`noise_markers`). ``layout[w]`` is the QPanda
+    qubit of wire ``w`` (default ``n - 1 - w``)."""
     n = circuit.num_wires
+    cut = partial_cut(n) if mode == "partial" else None
+    qubit = layout if layout is not None else tuple(n - 1 - w for w in range(n))
     out: list[QGateSpec] = []
     for op in circuit.ops:
-        qs = tuple(n - 1 - w for w in op.wires)
-        out += translate_op(op.name, qs, tuple(_angle(p) for p in op.params), op.matrix, mode)
+        qs = tuple(qubit[w] for w in op.wires)
+        out += translate_op(op.name, qs, tuple(_angle(p) for p in op.params), op.matrix, mode,
+                            cut)
         if noise is not None and noise.has_gate_noise:
             per_wire: dict[int, list[Channel]] = {}
             for ch, w in noise.channels_after(op.name, op.wires):
@@ -259,8 +331,96 @@ def translate(circuit: Circuit, mode: str = "full", noise: NoiseModel | None = N
     if mode == "adjoint":  # U1(t) = e^{it/2} RZ(t): QPanda differentiates only the latter
         out = [QGateSpec("RZ", s.qubits, s.angle) if s.name == "U1" and s.angle.col is not None
                else s for s in out]
-    elif mode == "basic":  # SingleAmplitudeQVM gets U1 wrong; RZ is U1 up to a global phase
+    elif mode in ("basic", "partial"):  # SingleAmplitudeQVM gets U1 wrong; RZ is U1 up to
+        # a global phase
         out = [QGateSpec("RZ", s.qubits, s.angle) if s.name == "U1" else s for s in out]
+    return out
+
+
+def partial_cut(n: int) -> int:
+    """PartialAmplitudeQVM splits ``n`` qubits into ``q < n // 2`` and ``q >= n // 2``."""
+    return n // 2
+
+
+#: log2 of the number of Schmidt paths one gate across the cut opens in PartialAmplitudeQVM
+#: (measured on pyqpanda3 0.5.1: each crossing CNOT / CZ / CP doubles the run time)
+_CUT_BITS = {"CNOT": 1.0, "CZ": 1.0, "CP": 1.0, "SWAP": 3.3, "TOFFOLI": 4.6}
+
+
+def cut_cost(specs: list[QGateSpec], n: int) -> float:
+    """log2 of the number of paths PartialAmplitudeQVM sums for ``specs`` on ``n`` qubits: it
+    simulates the two halves separately and every two-qubit gate across the cut doubles the
+    paths (its run and each query take time proportional to them)."""
+    cut = partial_cut(n)
+    bits = 0.0
+    for s in specs:
+        if len(s.qubits) + (len(s.extra[1]) if s.name == "CTRL" else 0) < 2:
+            continue
+        qs = list(s.qubits) + (list(s.extra[1]) if s.name == "CTRL" else [])
+        if min(qs) < cut <= max(qs):
+            bits += _CUT_BITS.get(s.name, 2.0 * len(qs))
+    return bits
+
+
+@cache
+def _op_cut_bits(name: str, sides: tuple[bool, ...], nparams: int) -> float:
+    """Paths (log2) one operation opens when its qubits lie on ``sides`` of the cut."""
+    k = len(sides)
+    qs = tuple(k + i if hi else i for i, hi in enumerate(sides))
+    specs = translate_op(name, qs, tuple(Angle(i) for i in range(nparams)), np.eye(2**k),
+                         "partial", k)
+    cut = k
+    return sum(_CUT_BITS.get(sp.name, 2.0 * len(sp.qubits)) for sp in specs
+               if len(sp.qubits) > 1 and min(sp.qubits) < cut <= max(sp.qubits))
+
+
+def partial_layout(circuit: Circuit) -> tuple[int, ...]:
+    """A wire -> qubit layout for PartialAmplitudeQVM that puts few gates across its cut: the
+    ``n // 2`` wires on the low side are chosen by exhaustive search (small ``n``) or by
+    pairwise exchanges from the default layout."""
+    n = circuit.num_wires
+    cut = partial_cut(n)
+    ops = [(op.name, op.wires, len(op.params)) for op in circuit.ops if len(op.wires) > 1]
+
+    def cost(low: frozenset[int]) -> float:
+        return sum(_op_cut_bits(nm, tuple(w not in low for w in ws), k) for nm, ws, k in ops)
+    default = frozenset(range(n - cut, n))  # wire w -> qubit n-1-w
+    best, best_cost = default, cost(default)
+    if best_cost > 0 and math.comb(n, cut) <= 4000:
+        for low in itertools.combinations(range(n), cut):
+            c = cost(frozenset(low))
+            if c < best_cost:
+                best, best_cost = frozenset(low), c
+    elif best_cost > 0:
+        improved = True
+        while improved:
+            improved = False
+            for a in sorted(best):
+                for b in sorted(set(range(n)) - best):
+                    cand = (best - {a}) | {b}
+                    c = cost(cand)
+                    if c < best_cost:
+                        best, best_cost, improved = cand, c, True
+                        break
+                if improved:
+                    break
+    low, high = sorted(best), sorted(set(range(n)) - best)
+    layout = [0] * n
+    for q, w in enumerate(low):
+        layout[w] = q
+    for q, w in enumerate(high):
+        layout[w] = cut + q
+    return tuple(layout)
+
+
+def basis_index_map(layout: tuple[int, ...]) -> np.ndarray:
+    """``m[s]``: the QPanda basis index of VQNet basis index ``s`` (wire 0 most significant)
+    under ``layout``."""
+    n = len(layout)
+    s = np.arange(2**n)
+    out = np.zeros(2**n, dtype=np.int64)
+    for w, q in enumerate(layout):
+        out |= ((s >> (n - 1 - w)) & 1) << q
     return out
 
 
