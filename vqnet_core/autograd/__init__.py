@@ -13,22 +13,33 @@ __all__ = ["Function", "FunctionCtx", "backward", "grad", "gradcheck", "no_grad"
            "set_grad_enabled", "is_grad_enabled"]
 
 
-def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool = False) -> None:
-    """Run ``backward`` from one or several outputs at once."""
+def _as_list(x: Any) -> list:
     from ..tensor import QTensor
 
-    ts = [tensors] if isinstance(tensors, QTensor) else list(tensors)
-    gs = [None] * len(ts) if grad_tensors is None else (
-        [grad_tensors] if isinstance(grad_tensors, QTensor) else list(grad_tensors))
+    return [x] if isinstance(x, QTensor) else list(x)
+
+
+def _seeds(outputs: list, grad_outputs: Any) -> list:
+    """The native upstream gradients of ``outputs``: ones for one-element outputs by default."""
+    from ..tensor import QTensor
+
+    given = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
     seeds = []
-    for t, g in zip(ts, gs):
+    for o, g in zip(outputs, given):
         if g is None:
-            if t.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for one-element outputs")
-            seeds.append(t._b.full(t.shape, 1, t._dtype.name))
+            if o.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for one-element outputs; "
+                                   f"pass a gradient for the output of shape {o.shape}")
+            seeds.append(o._b.full(o.shape, 1, o._dtype.name))
         else:
-            seeds.append((g if isinstance(g, QTensor) else QTensor(g, backend=t._b))._data)
-    run_backward(ts, seeds, retain_graph)
+            seeds.append((g if isinstance(g, QTensor) else QTensor(g, backend=o._b))._data)
+    return seeds
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool = False) -> None:
+    """Run ``backward`` from one or several outputs at once."""
+    ts = _as_list(tensors)
+    run_backward(ts, _seeds(ts, grad_tensors), retain_graph)
 
 
 def grad(outputs: Any, inputs: Sequence[Any], grad_outputs: Any = None,
@@ -42,22 +53,11 @@ def grad(outputs: Any, inputs: Sequence[Any], grad_outputs: Any = None,
     """
     from ..tensor import QTensor
 
-    outs = [outputs] if isinstance(outputs, QTensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, QTensor) else list(inputs)
-    gos = [None] * len(outs) if grad_outputs is None else (
-        [grad_outputs] if isinstance(grad_outputs, QTensor) else list(grad_outputs))
+    outs, ins = _as_list(outputs), _as_list(inputs)
     for o in outs:
         if not o.requires_grad:
             raise RuntimeError("an output does not require grad")
-    seeds = []
-    for o, g in zip(outs, gos):
-        if g is None:
-            if o.numel() != 1:
-                raise RuntimeError("grad_outputs is needed for outputs with more than one element")
-            seeds.append(o._b.full(o.shape, 1, o._dtype.name))
-        else:
-            seeds.append((g if isinstance(g, QTensor) else QTensor(g, backend=o._b))._data)
-    got = run_backward(outs, seeds, retain_graph, capture=ins)
+    got = run_backward(outs, _seeds(outs, grad_outputs), retain_graph, capture=ins)
     result = []
     for t, g in zip(ins, got):
         if g is None:
