@@ -72,6 +72,9 @@ def tests(session: nox.Session) -> None:
     session.chdir(session.create_tmp())  # import the installed package, not the tree
     session.run("pytest", str(ROOT / "tests"), "-m", "not examples", "-p", "no:cacheprovider",
                 *TIMEOUT, *session.posargs)
+    # the examples in the docstrings of the public API
+    session.run("pytest", "--doctest-modules", "--pyargs", "vqnet_core", "-p", "no:cacheprovider",
+                *TIMEOUT)
 
 
 @nox.session(python=PYTHONS)
