@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ from ..backend.registry import get_backend
 from ..dtypes import DType, as_dtype, get_default_dtype
 from ..tensor import QTensor
 
-__all__ = ["make", "to_tensor", "unbroadcast", "norm_axis", "norm_axes", "QTensor", "Number"]
+__all__ = ["make", "to_tensor", "unbroadcast", "norm_axis", "norm_axes", "QTensor"]
 
 # numpy dtypes that VQNet has no twin for, and what they become
 _NP_WIDEN = {"u": "int64", "i": "int64", "f": "float32"}

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ..dtypes import DType, as_dtype, bool_, get_default_dtype, promote_types, scalar_result_type
-from ._base import Number, QTensor, make, to_tensor, unbroadcast
+from ._base import QTensor, make, to_tensor, unbroadcast
 
 _SCALARS = (bool, int, float, complex)
 
@@ -360,6 +360,3 @@ def astype(x: QTensor, dtype: Any) -> QTensor:
     return make(B.astype(x._data, d.name), B, d, (x,),
                 backward if src.kind in "fc" else None, "astype")
 
-
-def is_number(x: Any) -> bool:
-    return isinstance(x, Number)
