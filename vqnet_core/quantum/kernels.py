@@ -12,6 +12,14 @@ the functions here are the reference compositions the conformance suite checks t
 * ``sv_overlap(phi, psi, n, wires)``: ``[Bm, d, d]`` with ``R[b, i, j] = sum_rest
   conj(phi[b, rest, i]) psi[b, rest, j]`` over ascending ``wires`` (the adjoint's per-gate
   contraction; batches 1 or equal).
+* ``sv_apply_seq(state, n, gates)``: ``gates`` ``[(wires, mat), ...]`` applied in order, each
+  on 1 or 2 ascending wires with ``mat`` ``[Bm, d, d]`` or a diagonal ``[Bm, d]`` -> the new
+  state (a kernel may cache-block consecutive gates: one pass over memory for many gates).
+* ``sv_adjoint_seq(ket, brac, n, gates)``: ``gates`` ``[(wires, mket, mbra, want), ...]``;
+  in order, ``mket`` is applied to ``ket`` and ``mbra`` to the conjugated bra ``brac``, and
+  for every ``want`` gate the overlap ``R[b, i, j] = sum_rest brac[b, rest, i] ket[b, rest,
+  j]`` right after it (``[Bo, d]``, its diagonal, for a diagonal gate) -> ``(ket, brac,
+  [R, ...])``: the adjoint sweep of a run of gates.
 
 Wire 0 is the most significant bit of a basis-state index.
 
@@ -133,6 +141,68 @@ def overlap_conj(B, phic: Array, psi: Array, n: int, wires: Sequence[int]) -> Ar
     return overlap(B, B.unary("conj", phic), psi, n, wires)
 
 
+def _is_diag(B, mat: Array) -> bool:
+    return len(B.shape(mat)) == 2
+
+
+def _apply_any(B, state: Array, n: int, wires: Sequence[int], mat: Array) -> Array:
+    """A dense ``[Bm, d, d]`` or diagonal ``[Bm, d]`` gate."""
+    if _is_diag(B, mat):
+        return apply_diag(B, state, n, wires, mat)
+    return apply_matrix(B, state, n, wires, mat)
+
+
+def apply_seq(B, state: Array, n: int, gates: Sequence[tuple[Sequence[int], Array]]) -> Array:
+    """``gates`` ``[(wires, mat), ...]`` (1 or 2 ascending wires; ``mat`` ``[Bm, d, d]`` or a
+    diagonal ``[Bm, d]``) applied in order. Uses the backend's ``sv_apply_seq`` kernel when
+    declared."""
+    kern = B.kernel("sv_apply_seq")
+    if kern is not None:
+        return kern(state, n, gates)
+    return apply_seq_reference(B, state, n, gates)
+
+
+def apply_seq_reference(B, state: Array, n: int,
+                        gates: Sequence[tuple[Sequence[int], Array]]) -> Array:
+    """The composition behind ``sv_apply_seq``: one gate after the other."""
+    for wires, mat in gates:
+        state = _apply_any(B, state, n, wires, mat)
+    return state
+
+
+def adjoint_seq(B, ket: Array, brac: Array, n: int,
+                gates: Sequence[tuple[Sequence[int], Array, Array, bool]]
+                ) -> tuple[Array, Array, list[Array]]:
+    """One run of the adjoint sweep (see ``sv_adjoint_seq`` in the module docstring). Uses the
+    backend's ``sv_adjoint_seq`` kernel when declared."""
+    kern = B.kernel("sv_adjoint_seq")
+    if kern is not None:
+        return kern(ket, brac, n, gates)
+    return adjoint_seq_reference(B, ket, brac, n, gates)
+
+
+def adjoint_seq_reference(B, ket: Array, brac: Array, n: int,
+                          gates: Sequence[tuple[Sequence[int], Array, Array, bool]]
+                          ) -> tuple[Array, Array, list[Array]]:
+    """The composition behind ``sv_adjoint_seq``: ket and bra stacked as one ``[2 Bo, 2^n]``
+    state (one gate call updates both), an overlap after each wanted gate."""
+    bo = max([_bsz(B, ket), _bsz(B, brac)] + [_bsz(B, m) for g in gates for m in g[1:3]])
+
+    def rows(a):
+        return a if _bsz(B, a) == bo else B.broadcast_to(a, (bo,) + tuple(B.shape(a)[1:]))
+    both = B.concatenate([rows(ket), rows(brac)], 0)
+    out = []
+    for wires, mket, mbra, want in gates:
+        both = _apply_any(B, both, n, wires, B.concatenate([rows(mket), rows(mbra)], 0))
+        if want:
+            k, b = B.getitem(both, (slice(0, bo),)), B.getitem(both, (slice(bo, 2 * bo),))
+            if _is_diag(B, mket):
+                out.append(marginal(B, B.binary("mul", b, k), n, wires))
+            else:
+                out.append(overlap_conj(B, b, k, n, wires))
+    return B.getitem(both, (slice(0, bo),)), B.getitem(both, (slice(bo, 2 * bo),)), out
+
+
 def overlap_reference(B, phi: Array, psi: Array, n: int, wires: Sequence[int]) -> Array:
     """The composition behind ``sv_overlap``: permute the wires first, one matmul."""
     k, d = len(wires), 2 ** len(wires)
@@ -214,6 +284,33 @@ def expval_pauli_reference(B, state: Array, n: int, word: str) -> Array:
     m = marginal(B, probabilities(B, st), n, wires)
     sign = B.from_numpy(parity(len(wires)).astype(rdt).reshape(-1, 1))
     return B.reshape(B.matmul(m, sign), (bs,))
+
+
+def weighted_z_sum(B, weights: Array, n: int) -> Array:
+    """``d[b, x] = sum_w weights[b, w] (1 - 2 bit_w(x))`` (real ``[Bw, n]`` -> ``[Bw, 2^n]``):
+    the diagonal of ``sum_w weights_w Z_w``, built by doubling (about two passes over the
+    result instead of two per wire)."""
+    bw = _bsz(B, weights)
+    pm = B.from_numpy(np.array([[1.0, -1.0]], dtype=B.dtype_name(weights)))
+    d = None
+    for w in range(n):
+        col = B.binary("mul", B.getitem(weights, (slice(None), slice(w, w + 1))), pm)  # [Bw, 2]
+        d = col if d is None else B.reshape(
+            B.binary("add", B.reshape(d, (bw, -1, 1)), B.reshape(col, (bw, 1, 2))), (bw, -1))
+    return d
+
+
+def single_wire_marginals(B, p: Array, n: int) -> list[Array]:
+    """The ``[B, 2]`` marginal of every wire of the probabilities ``p`` ``[B, 2^n]``, by folding
+    the last wire away each time (about two passes over ``p`` for all n of them)."""
+    bp = _bsz(B, p)
+    out: list[Array] = [None] * n
+    for w in range(n - 1, -1, -1):
+        q = B.reshape(p, (bp, -1, 2))
+        out[w] = B.reduce("sum", q, (1,), False)
+        if w:
+            p = B.reduce("sum", q, (2,), False)
+    return out
 
 
 def full_diag(B, vals: Array, n: int, wires: Sequence[int]) -> Array:

@@ -46,7 +46,10 @@ def evaluate(B, n: int, measurements: Sequence[Measurement], probs_in_basis: Pro
              readout: dict[int, np.ndarray] | None = None) -> list[Any]:
     """One result per measurement (native arrays of ``B``)."""
     cache: dict[tuple, Any] = {}
+    singles: dict[tuple, list[Any]] = {}
     rng = make_rng(seed) if shots is not None else None
+    # several one-wire terms measured in the same basis: all one-wire marginals in one fold
+    many = _single_wire_bases(measurements)
 
     def probs(rot: tuple) -> Any:
         if rot not in cache:
@@ -55,7 +58,12 @@ def evaluate(B, n: int, measurements: Sequence[Measurement], probs_in_basis: Pro
 
     def marg(rot: tuple, wires: Sequence[int]) -> Any:
         ws = tuple(sorted(wires))
-        p = K.marginal(B, probs(rot), n, ws)
+        if len(ws) == 1 and rot in many:
+            if rot not in singles:
+                singles[rot] = K.single_wire_marginals(B, probs(rot), n)
+            p = singles[rot][ws[0]]
+        else:
+            p = K.marginal(B, probs(rot), n, ws)
         p = _readout(B, p, ws, readout, rdt)
         return K.reorder_marginal(B, p, ws, tuple(wires))
 
@@ -100,6 +108,19 @@ def evaluate(B, n: int, measurements: Sequence[Measurement], probs_in_basis: Pro
         else:
             raise ValueError(f"unknown measurement kind {m.kind!r}")
     return out
+
+
+def _single_wire_bases(measurements: Sequence[Measurement]) -> set[tuple]:
+    """The measurement bases (rotations) in which more than two one-wire terms are read."""
+    count: dict[tuple, int] = {}
+    for m in measurements:
+        if m.kind != "expval":
+            continue
+        for _, term in m.observable.terms:
+            if len(term) == 1:
+                rot = tuple((w, p) for w, p in term if p != "Z")
+                count[rot] = count.get(rot, 0) + 1
+    return {rot for rot, c in count.items() if c > 2}
 
 
 def _clean(p: np.ndarray) -> np.ndarray:

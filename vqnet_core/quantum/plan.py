@@ -97,6 +97,29 @@ def compile_plan(circuit: Circuit, fuse: bool = True) -> Plan:
     return Plan(n, segs, list(circuit.ops))
 
 
+def seq_runs(plan: Plan) -> list[list[int]]:
+    """The segments grouped for a simulator: maximal runs of consecutive dense / diagonal
+    segments on one or two wires (one ``sv_apply_seq`` call each), every other segment (a
+    permutation, a wider gate) alone. Computed once per plan.
+
+    >>> c = Circuit(2, [Operation("RX", (0,), (0.1,)), Operation("CZ", (0, 1)),
+    ...                 Operation("CNOT", (0, 1)), Operation("RY", (1,), (0.2,))])
+    >>> seq_runs(compile_plan(c))
+    [[0, 1], [2], [3]]
+    """
+    runs = plan.__dict__.get("_runs")
+    if runs is None:
+        runs = []
+        for i, seg in enumerate(plan.segments):
+            seq = seg.kind != "perm" and len(seg.wires) <= 2
+            if seq and runs and runs[-1][1]:
+                runs[-1][0].append(i)
+            else:
+                runs.append(([i], seq))
+        runs = plan.__dict__["_runs"] = [r for r, _ in runs]
+    return runs
+
+
 # ---------------------------------------------------------------------------- run time
 def op_params(op: Operation, angles: np.ndarray) -> list[np.ndarray]:
     """The op's angles as ``[B]`` arrays (constants as ``[1]``)."""

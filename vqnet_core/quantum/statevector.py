@@ -26,7 +26,7 @@ from . import kernels as K
 from .circuit import Circuit, Measurement
 from .machine import Machine, MachineCapabilities, UnsupportedError
 from .measure_eval import evaluate
-from .plan import Plan, compile_plan, segment_dmatrices, segment_matrix
+from .plan import Plan, compile_plan, segment_dmatrices, segment_matrix, seq_runs
 
 _RDT = {"complex64": "float32", "complex128": "float64"}
 
@@ -79,16 +79,12 @@ class StatevectorMachine(Machine):
             return K.apply_diag(B, state, n, seg.wires, mat)
         return K.apply_matrix(B, state, n, seg.wires, mat)
 
-    def _mats(self, B, plan: Plan, angles: np.ndarray, cdt: str, inverse: bool = False):
+    def _mats(self, B, plan: Plan, angles: np.ndarray, cdt: str) -> list[Any]:
+        """Every segment's matrix (a diagonal for ``diag``; None for ``perm``), native."""
         out = []
         for seg in plan.segments:
-            if seg.kind == "perm":
-                out.append(None)
-                continue
-            m = segment_matrix(plan, seg, angles)
-            if inverse:
-                m = m.conj() if seg.kind == "diag" else np.conj(np.swapaxes(m, 1, 2))
-            out.append(B.from_numpy(np.ascontiguousarray(m.astype(cdt))))
+            m = None if seg.kind == "perm" else segment_matrix(plan, seg, angles)
+            out.append(None if m is None else B.from_numpy(np.ascontiguousarray(m.astype(cdt))))
         return out
 
     def simulate(self, circuit: Circuit, angles: np.ndarray, dtype: str) -> Any:
@@ -101,8 +97,12 @@ class StatevectorMachine(Machine):
         init = np.zeros((1, 2**n), dtype=dtype)
         init[0, 0] = 1
         state = B.from_numpy(init)
-        for seg, mat in zip(plan.segments, self._mats(B, plan, angles, dtype)):
-            state = self._apply(B, state, plan, seg, mat, n)
+        mats = self._mats(B, plan, angles, dtype)
+        for run in seq_runs(plan):
+            if _single(plan, run):
+                state = self._apply(B, state, plan, plan.segments[run[0]], mats[run[0]], n)
+            else:
+                state = K.apply_seq(B, state, n, [(plan.segments[i].wires, mats[i]) for i in run])
         bsz = angles.shape[0]
         if B.shape(state)[0] != bsz:
             state = B.broadcast_to(state, (bsz, 2**n))
@@ -155,13 +155,17 @@ class StatevectorMachine(Machine):
             full = K.full_diag(B, vals, n, wires)
             diag = full if diag is None else B.binary("add", diag, full)
 
+        # one-wire Z terms: their weights per wire, turned into one diagonal at the end
+        zcols: list[tuple[int, Any]] = []
         for m, g in zip(measurements, upstream):
             if m.kind == "expval":
                 gb = B.reshape(B.astype(g, rdt), (bsz, 1))
                 for c, term in m.observable.terms:
                     if not term:
                         continue  # the identity has no gradient
-                    if all(p == "Z" for _, p in term):
+                    if len(term) == 1 and term[0][1] == "Z":
+                        zcols.append((term[0][0], B.binary("mul", gb, 2.0 * c)))
+                    elif all(p == "Z" for _, p in term):
                         wires = tuple(w for w, _ in term)
                         sign = B.from_numpy((2.0 * c * K.parity(len(wires))).astype(rdt)[None])
                         add_diag(B.binary("mul", gb, sign), wires)
@@ -184,6 +188,16 @@ class StatevectorMachine(Machine):
             else:
                 raise UnsupportedError(f"the adjoint method cannot differentiate a {m.kind} "
                                        "measurement")
+        if len(zcols) > 2:
+            cols = [B.full((bsz, 1), 0, rdt)] * n
+            for w, col in zcols:
+                cols[w] = B.binary("add", cols[w], col)
+            d = K.weighted_z_sum(B, B.concatenate(cols, 1), n)
+            diag = d if diag is None else B.binary("add", diag, d)
+        else:
+            for w, col in zcols:
+                add_diag(B.binary("mul", col, B.from_numpy(np.array([[1.0, -1.0]], rdt))),
+                         (w,))
         if diag is not None:
             v = B.binary("mul", state, B.astype(diag, dtype))
             phi = v if phi is None else B.binary("add", phi, v)
@@ -205,35 +219,44 @@ class StatevectorMachine(Machine):
         if B.shape(psi)[0] != bsz:
             psi = B.broadcast_to(psi, (bsz, 2**n))
         phic = B.unary("conj", self._bra(B, n, psi, measurements, upstream, dtype))
-        # ket and conjugated bra swept together as one [2B, 2^n] state: U^dag on the ket rows,
-        # conj(U^dag) = U^T on the bra rows (so the bra is never conjugated again)
-        both = B.concatenate([psi, phic], 0)
-        for i in range(len(plan.segments) - 1, first_trainable - 1, -1):
-            seg = plan.segments[i]
-            if seg.kind == "perm":
-                both = self._apply(B, both, plan, seg, None, n, inverse=True)
+        # backwards, run by run: U^dag on the ket, conj(U^dag) = U^T on the conjugated bra (so
+        # the bra is never conjugated again); a trainable segment's overlap right after its
+        # U^dag gives <phi_after| dU |psi_before> = <phi_before| U^dag dU |psi_before>
+        ket = psi
+        for run in reversed(seq_runs(plan)):
+            run = [i for i in run if i >= first_trainable]
+            if not run:
                 continue
-            m = segment_matrix(plan, seg, angles)
-            if seg.kind == "diag":
-                pair = (np.conj(m), m)
-            else:
-                mt = np.swapaxes(m, 1, 2)
-                pair = (np.conj(mt), mt)
-            pair = [np.broadcast_to(p, (bsz,) + p.shape[1:]) for p in pair]
-            mat = B.from_numpy(np.concatenate(pair, 0).astype(dtype))
-            both = self._apply(B, both, plan, seg, mat, n)
-            if seg.trainable:
-                # both rows now sit before the segment: <phi_after| dU |psi_before> =
-                # <phi_before| U^dag dU |psi_before>
-                psi_i = B.getitem(both, (slice(0, bsz),))
-                phic_i = B.getitem(both, (slice(bsz, 2 * bsz),))
-                if seg.kind == "diag":
-                    R = B.to_numpy(K.marginal(B, B.binary("mul", phic_i, psi_i), n, seg.wires))
-                    for col, dm in segment_dmatrices(plan, seg, angles):
-                        grads[:, col] += np.real(np.sum(pair[0] * dm * R, axis=-1))
-                else:
-                    R = B.to_numpy(K.overlap_conj(B, phic_i, psi_i, n, seg.wires))
-                    for col, dm in segment_dmatrices(plan, seg, angles):
-                        grads[:, col] += np.real(np.sum(np.matmul(pair[0], dm) * R,
-                                                        axis=(-2, -1)))
+            single = _single(plan, run)
+            if single and plan.segments[run[0]].kind == "perm":
+                seg = plan.segments[run[0]]
+                ket = self._apply(B, ket, plan, seg, None, n, inverse=True)
+                phic = self._apply(B, phic, plan, seg, None, n, inverse=True)
+                continue
+            gates, trained = [], []
+            for i in reversed(run):
+                seg = plan.segments[i]
+                m = segment_matrix(plan, seg, angles)
+                mb = m if seg.kind == "diag" else np.swapaxes(m, 1, 2)
+                mk = np.conj(mb)
+                gates.append((seg.wires, B.from_numpy(mk.astype(dtype)),
+                              B.from_numpy(mb.astype(dtype)), seg.trainable))
+                if seg.trainable:
+                    trained.append((seg, mk))
+            # a gate on more than two wires has no sequence kernel: the reference runs it
+            sweep = K.adjoint_seq_reference if single else K.adjoint_seq
+            ket, phic, Rs = sweep(B, ket, phic, n, gates)
+            for (seg, mk), R in zip(trained, Rs):
+                R = B.to_numpy(R)
+                for col, dm in segment_dmatrices(plan, seg, angles):
+                    if seg.kind == "diag":
+                        grads[:, col] += np.real(np.sum(mk * dm * R, axis=-1))
+                    else:
+                        grads[:, col] += np.real(np.sum(np.matmul(mk, dm) * R, axis=(-2, -1)))
         return B.from_numpy(grads.astype(rdt))
+
+
+def _single(plan: Plan, run: list[int]) -> bool:
+    """A run of one permutation or one gate on more than two wires (no sequence kernel)."""
+    seg = plan.segments[run[0]]
+    return len(run) == 1 and (seg.kind == "perm" or len(seg.wires) > 2)

@@ -85,6 +85,8 @@ PyObject *vq_sv_apply(PyObject *self, PyObject *args);
 PyObject *vq_sv_expval_pauli(PyObject *self, PyObject *args);
 PyObject *vq_sv_overlap(PyObject *self, PyObject *args);
 PyObject *vq_sv_gather(PyObject *self, PyObject *args);
+PyObject *vq_sv_apply_seq(PyObject *self, PyObject *args);
+PyObject *vq_sv_adjoint_seq(PyObject *self, PyObject *args);
 
 /* op codes shared with vqnet_cpu/_backend.py (keep in sync: _ext.UNARY_OPS etc.) */
 enum { U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_LOG1P, U_EXPM1, U_SQRT, U_SIN, U_COS, U_TAN,

@@ -1,6 +1,7 @@
 /* State-vector kernels: 1- and 2-qubit gates, Pauli expectation values, the adjoint overlap and
  * the permutation gather, on batched complex64 / complex128 states [B, 2^n]. */
 #include "common.h"
+#include "sv.h"
 
 #include <stdlib.h>
 
@@ -38,7 +39,7 @@ static void sv_block_free(PyObject *cap) {
 }
 
 /* a new C-contiguous array; large ones come from (and go back to) the block cache */
-static PyArrayObject *sv_new(int nd, npy_intp *dims, int type) {
+PyArrayObject *sv_new(int nd, npy_intp *dims, int type) {
     npy_intp count = 1;
     for (int i = 0; i < nd; i++)
         if (vq_mul(count, dims[i], "state kernel output") < 0) return NULL;
@@ -66,7 +67,7 @@ static PyArrayObject *sv_new(int nd, npy_intp *dims, int type) {
 }
 
 /* n as a wire count in [1, SV_MAX_WIRES] */
-static int sv_nwires(PyObject *o, const char *who, int *n) {
+int sv_nwires(PyObject *o, const char *who, int *n) {
     long v = PyLong_AsLong(o);
     if (v == -1 && PyErr_Occurred()) return -1;
     if (v < 1 || v > SV_MAX_WIRES) {
@@ -79,7 +80,7 @@ static int sv_nwires(PyObject *o, const char *who, int *n) {
 }
 
 /* a [Bs, 2^n] complex64/128 C-contiguous state (typenum -1: either; else exactly typenum) */
-static PyArrayObject *sv_state(PyObject *o, int typenum, int n, const char *name) {
+PyArrayObject *sv_state(PyObject *o, int typenum, int n, const char *name) {
     if (!PyArray_Check(o)) {
         PyErr_Format(PyExc_TypeError, "%s must be a numpy.ndarray, got %.100s", name,
                      Py_TYPE(o)->tp_name);
@@ -97,7 +98,7 @@ static PyArrayObject *sv_state(PyObject *o, int typenum, int n, const char *name
 }
 
 /* wires: a sequence of k in {1, 2} ints, each in [0, n), strictly ascending */
-static int sv_wires(PyObject *o, int n, int *k, int w[2], const char *who) {
+int sv_wires(PyObject *o, int n, int *k, int w[2], const char *who) {
     if (PyLong_Check(o)) {
         long v = PyLong_AsLong(o);
         if (v == -1 && PyErr_Occurred()) return -1;
@@ -144,7 +145,7 @@ static int sv_wires(PyObject *o, int n, int *k, int w[2], const char *who) {
 }
 
 /* output batch of operands with batches a, b (each 1 or equal), or -1 with ValueError */
-static npy_intp sv_batch(npy_intp a, npy_intp b, const char *who) {
+npy_intp sv_batch(npy_intp a, npy_intp b, const char *who) {
     if (a == b || b == 1) return a;
     if (a == 1) return b;
     PyErr_Format(PyExc_ValueError, "%s: batch sizes %zd and %zd do not broadcast (each must be "

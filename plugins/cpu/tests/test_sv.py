@@ -97,6 +97,47 @@ def test_gather_matches_numpy(dtype, n, bs, seed):
     np.testing.assert_array_equal(B.getitem(state, (slice(None), idx)), state[:, idx])
 
 
+@st.composite
+def _gate_seq(draw):
+    """(dtype, n, state batch, gates [(wires, mat or diagonal)], wants, seed)"""
+    dtype = draw(CDT)
+    n = draw(st.integers(1, 15))
+    bs = draw(st.sampled_from([1, 2]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    gates, wants = [], []
+    for _ in range(draw(st.integers(0, 12))):
+        k = 1 if n == 1 else draw(st.integers(1, 2))
+        wires = tuple(sorted(int(w) for w in rng.choice(n, k, replace=False)))
+        shape = (draw(st.sampled_from([1, bs])), 2**k)
+        if draw(st.booleans()):
+            shape += (2**k,)
+        gates.append((wires, _cplx(rng, shape, dtype)))
+        wants.append(draw(st.booleans()))
+    return dtype, n, bs, gates, wants, rng
+
+
+@FUZZ
+@given(case=_gate_seq(), data=st.data())
+def test_gate_sequences_match_reference(case, data):
+    """Cache-blocked runs of gates (forward and adjoint) against the one-gate-at-a-time
+    compositions, on states up to 15 wires (several blocks, several passes)."""
+    dtype, n, bs, gates, wants, rng = case
+    state = _view(data, _cplx(rng, (bs, 2**n), dtype, normalise=True))
+    tol = TOL[np.dtype(dtype)]
+    got = B.k_sv_apply_seq(state, n, gates)
+    want = K.apply_seq_reference(REF, state, n, gates)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+    brac = _cplx(rng, (bs, 2**n), dtype, normalise=True)
+    agates = [(w, m, np.conj(m), want) for (w, m), want in zip(gates, wants)]
+    got = B.k_sv_adjoint_seq(state, brac, n, agates)
+    ref = K.adjoint_seq_reference(REF, state, brac, n, agates)
+    assert len(got[2]) == len(ref[2]) == sum(wants)
+    for a, r in zip(got[:2] + tuple(got[2]), ref[:2] + tuple(ref[2])):
+        assert a.dtype == r.dtype and a.shape == r.shape
+        np.testing.assert_allclose(a, r, rtol=tol["rtol"] * 100, atol=tol["atol"] * 100)
+
+
 def test_large_states_use_the_parallel_paths():
     rng = np.random.default_rng(1)
     n = 15
@@ -158,6 +199,22 @@ M2 = np.eye(2, dtype=C128)[None]
     (lambda: _ext.sv_overlap(S2, S2.astype(np.complex64), 2, (0,)), TypeError, "complex128"),
     (lambda: _ext.sv_overlap(np.zeros((2, 4), C128), np.zeros((3, 4), C128), 2, (0,)),
      ValueError, "do not broadcast"),
+    (lambda: _ext.sv_apply_seq(S2, 2, [((0,), M2), ((2,), M2)]), ValueError, "out of range"),
+    (lambda: _ext.sv_apply_seq(S2, 2, [((0,), M2, M2)]), TypeError, "tuple"),
+    (lambda: _ext.sv_apply_seq(S2, 2, [[(0,), M2]]), TypeError, "tuple"),
+    (lambda: _ext.sv_apply_seq(S2, 2, 5), TypeError, "sequence"),
+    (lambda: _ext.sv_apply_seq(S2, 2, [((0, 1), M2)]), ValueError, "axis 1 has size 2"),
+    (lambda: _ext.sv_apply_seq(S2, 2, [((0,), M2.astype(np.complex64))]), TypeError,
+     "complex128"),
+    (lambda: _ext.sv_apply_seq(np.zeros((2, 4), C128), 2, [((0,), np.zeros((3, 2, 2), C128))]),
+     ValueError, "do not broadcast"),
+    (lambda: _ext.sv_apply_seq(S2, 41, []), ValueError, "n = 41"),
+    (lambda: _ext.sv_adjoint_seq(S2, S2, 2, [((0,), M2)]), TypeError, "want_overlap"),
+    (lambda: _ext.sv_adjoint_seq(S2, S2.astype(np.complex64), 2, []), TypeError, "complex128"),
+    (lambda: _ext.sv_adjoint_seq(np.zeros((2, 4), C128), np.zeros((3, 4), C128), 2, []),
+     ValueError, "do not broadcast"),
+    (lambda: _ext.sv_adjoint_seq(S2, S2, 2, [((1, 0), M2, M2, True)]), ValueError,
+     "ascending"),
     (lambda: _ext.sv_gather(S2, np.array([0, 1, 2, 4])), IndexError, "out of range"),
     (lambda: _ext.sv_gather(S2, np.array([0, 1, 2, -1])), IndexError, "out of range"),
     (lambda: _ext.sv_gather(S2, np.array([0, 1, 2])), ValueError, "axis 0"),
@@ -173,6 +230,9 @@ def test_empty_batches_broadcast_like_numpy():
     assert _ext.sv_apply(np.zeros((0, 4), C128), 2, (0,), M2).shape == (0, 4)
     assert _ext.sv_overlap(np.zeros((0, 4), C128), S2, 2, (0, 1)).shape == (0, 4, 4)
     assert _ext.sv_expval_pauli(np.zeros((0, 4), C128), 2, "XZ").shape == (0,)
+    assert _ext.sv_apply_seq(np.zeros((0, 4), C128), 2, [((0,), M2)]).shape == (0, 4)
+    k, b, rs = _ext.sv_adjoint_seq(np.zeros((0, 4), C128), S2, 2, [((0,), M2, M2, True)])
+    assert k.shape == b.shape == (0, 4) and rs[0].shape == (0, 2, 2)
 
 
 def test_inputs_are_never_written_and_nan_propagates():
@@ -184,6 +244,8 @@ def test_inputs_are_never_written_and_nan_propagates():
     np.testing.assert_array_equal(np.isnan(out), np.isnan(K.apply_matrix_reference(
         REF, s, 2, (1,), M2)))
     assert np.isnan(_ext.sv_expval_pauli(s, 2, "ZZ")).all()
+    _ext.sv_apply_seq(s, 2, [((0,), M2), ((0, 1), np.eye(4, dtype=C128)[None])])
+    _ext.sv_adjoint_seq(s, s, 2, [((1,), M2, M2, True)])
     np.testing.assert_array_equal(s, keep)
 
 

@@ -268,6 +268,64 @@ def check_sv_overlap(B: Any, dtype: str) -> None:
                              "overlap_reference", rtol * 10, atol * 10)
 
 
+def _sv_gate_list(rng, n: int, count: int, bm: int, dtype: str) -> list[tuple]:
+    """Random one- and two-wire gates, dense or diagonal, batch ``bm`` or 1, on ``n`` wires:
+    consecutive ones on nearby wires (a kernel may block them) and far apart ones."""
+    gates = []
+    for _ in range(count):
+        k = 1 if n == 1 or rng.random() < 0.6 else 2
+        wires = tuple(sorted(int(w) for w in rng.choice(n, k, replace=False)))
+        b = bm if rng.random() < 0.7 else 1
+        shape = (b, 2**k) if rng.random() < 0.25 else (b, 2**k, 2**k)
+        gates.append((wires, _sv_sample(rng, shape, dtype)))
+    return gates
+
+
+def check_sv_apply_seq(B: Any, dtype: str) -> None:
+    from vqnet_core.quantum.kernels import apply_seq_reference
+
+    kern = _kernel_pair(B, "sv_apply_seq")
+    rtol, atol = tolerance(dtype)
+    for n in (1, 3, 7, 15):
+        for bs, bm in _SV_BATCHES:
+            rng = rng_for("sv_apply_seq", n, bs, bm, dtype)
+            state = _sv_sample(rng, (bs, 2**n), dtype, True)
+            gates = [(w, B.from_numpy(m)) for w, m in _sv_gate_list(rng, n, 14, bm, dtype)]
+            ref = B.to_numpy(apply_seq_reference(B, B.from_numpy(state), n, gates))
+            check_native(B, kern(B.from_numpy(state), n, gates), ref, dtype,
+                         f"kernel sv_apply_seq n={n} batches={bs},{bm} vs "
+                         "apply_seq_reference", rtol * 20, atol * 20)
+        check_native(B, kern(B.from_numpy(state), n, []), state, dtype,
+                     "kernel sv_apply_seq with no gates (the state itself)", rtol, atol)
+
+
+def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
+    from vqnet_core.quantum.kernels import adjoint_seq_reference
+
+    kern = _kernel_pair(B, "sv_adjoint_seq")
+    rtol, atol = tolerance(dtype)
+    for n in (1, 3, 7, 15):
+        for bs, bm in _SV_BATCHES:
+            rng = rng_for("sv_adjoint_seq", n, bs, bm, dtype)
+            ket = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype, True))
+            brac = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype, True))
+            gates = [(w, B.from_numpy(m), B.from_numpy(np.conj(m)), bool(rng.random() < 0.7))
+                     for w, m in _sv_gate_list(rng, n, 14, bm, dtype)]
+            ref = adjoint_seq_reference(B, ket, brac, n, gates)
+            got = kern(ket, brac, n, gates)
+            what = f"kernel sv_adjoint_seq n={n} batches={bs},{bm}"
+            assert len(got[2]) == len(ref[2]), \
+                f"{what}: {len(got[2])} overlaps returned, expected {len(ref[2])} (one per want)"
+            for i, (a, r) in enumerate(zip(got[:2], ref[:2])):
+                check_native(B, a, B.to_numpy(r), dtype,
+                             f"{what}: {('ket', 'brac')[i]} vs adjoint_seq_reference",
+                             rtol * 20, atol * 20)
+            for i, (a, r) in enumerate(zip(got[2], ref[2])):
+                check_native(B, a, B.to_numpy(r), dtype,
+                             f"{what}: overlap {i} vs adjoint_seq_reference", rtol * 50,
+                             atol * 50)
+
+
 #: kernel name -> (check(B, dtype), the dtypes it is checked in)
 KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "einsum": (check_einsum, FLOAT_DTYPES + COMPLEX_DTYPES),
@@ -281,6 +339,8 @@ KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "sv_apply_2q": (check_sv_apply_2q, COMPLEX_DTYPES),
     "sv_expval_pauli": (check_sv_expval_pauli, COMPLEX_DTYPES),
     "sv_overlap": (check_sv_overlap, COMPLEX_DTYPES),
+    "sv_apply_seq": (check_sv_apply_seq, COMPLEX_DTYPES),
+    "sv_adjoint_seq": (check_sv_adjoint_seq, COMPLEX_DTYPES),
 }
 
 

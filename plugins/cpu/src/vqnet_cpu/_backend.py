@@ -38,7 +38,8 @@ KERNELS = frozenset({
     "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward", "sgd_step", "adam_step",
     "einsum", "conv_transpose2d", "conv_transpose2d_backward",
-    "sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap",
+    "sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap", "sv_apply_seq",
+    "sv_adjoint_seq",
 })
 _COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 
@@ -186,6 +187,25 @@ class CpuBackend(NumpyBackend):
         from vqnet_core.quantum.kernels import overlap_reference
         return overlap_reference(self, phi, psi, n, wires)
 
+    def k_sv_apply_seq(self, state, n, gates):
+        """Gates ``[(wires, mat), ...]`` in order, cache-blocked in C (see csrc/sv_seq.c)."""
+        if _sv_native(state, *(m for _, m in gates)) and all(len(w) <= 2 for w, _ in gates):
+            return _ext.sv_apply_seq(state, int(n), [(_wires(w), _dense(m)) for w, m in gates])
+        from vqnet_core.quantum.kernels import apply_seq_reference
+        return apply_seq_reference(self, state, n, gates)
+
+    def k_sv_adjoint_seq(self, ket, brac, n, gates):
+        """One run of the adjoint sweep, cache-blocked in C: ``(ket, brac, [R, ...])``."""
+        if _sv_native(ket, brac, *(m for g in gates for m in g[1:3])) \
+                and all(len(g[0]) <= 2 for g in gates):
+            k, b, rs = _ext.sv_adjoint_seq(ket, brac, int(n), [
+                (_wires(w), _dense(mk), _dense(mb), bool(want)) for w, mk, mb, want in gates])
+            diag = [mk.ndim == 2 for _, mk, _, want in gates if want]
+            return k, b, [np.diagonal(r, axis1=1, axis2=2) if d else r
+                          for r, d in zip(rs, diag)]
+        from vqnet_core.quantum.kernels import adjoint_seq_reference
+        return adjoint_seq_reference(self, ket, brac, n, gates)
+
     def getitem(self, a, key):
         # the statevector machine's permutation gates: state[:, index] -> a C gather
         if (type(key) is tuple and len(key) == 2 and isinstance(key[0], slice)
@@ -227,6 +247,20 @@ def _sv_native(*xs: Any) -> bool:
     """All complex64 or all complex128 NumPy arrays (else the reference composition runs)."""
     return (all(isinstance(x, np.ndarray) for x in xs) and xs[0].dtype in _COMPLEX
             and all(x.dtype == xs[0].dtype for x in xs))
+
+
+def _wires(w: Any) -> tuple[int, ...]:
+    return tuple(int(x) for x in w)
+
+
+def _dense(m: np.ndarray) -> np.ndarray:
+    """A gate matrix ``[B, d, d]``; a diagonal ``[B, d]`` is spread onto one."""
+    if m.ndim != 2:
+        return m
+    out = np.zeros(m.shape + (m.shape[1],), dtype=m.dtype)
+    idx = np.arange(m.shape[1])
+    out[:, idx, idx] = m
+    return out
 
 
 def _arrays(*xs: Any) -> list[Any]:
