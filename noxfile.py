@@ -4,6 +4,7 @@
     nox -s tests-3.11         # the core's tests (3.11 adds the PyTorch parity tests)
     nox -s conformance        # the conformance suite for every backend and machine found
     nox -s lint examples bench wheels
+    nox -s asan               # vqnet-cpu's tests and conformance under AddressSanitizer
 
 Plugins add themselves: the entry points a ``plugins/<name>/pyproject.toml`` declares in the
 groups ``vqnet.array_backends`` and ``vqnet.machines`` become rows of the conformance matrix.
@@ -11,7 +12,9 @@ groups ``vqnet.array_backends`` and ``vqnet.machines`` become rows of the confor
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
 import tomllib
 
 import nox
@@ -104,6 +107,27 @@ def plugin(session: nox.Session, folder: str) -> None:
 
 
 @nox.session(python=CI_PYTHON)
+def asan(session: nox.Session) -> None:
+    """vqnet-cpu built with AddressSanitizer: its tests (bad input and hypothesis fuzz included)
+    and the conformance suite for ``cpu``, also with ``cpu`` under the statevector machine."""
+    lib = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                         text=True, check=False).stdout.strip()
+    if not os.path.isabs(lib):
+        session.error("gcc's AddressSanitizer runtime (libasan.so) was not found")
+    _install_core(session)
+    session.install("--config-settings=setup-args=-Db_sanitize=address", "./plugins/cpu")
+    # detect_leaks=0: CPython's own allocations; allocator_may_return_null=1: an impossible
+    # allocation becomes NumPy's MemoryError, not an ASan abort
+    env = {"LD_PRELOAD": lib, "ASAN_OPTIONS": "detect_leaks=0:allocator_may_return_null=1"}
+    session.chdir(session.create_tmp())
+    session.run("pytest", str(ROOT / "plugins/cpu/tests"), "-p", "no:cacheprovider", *TIMEOUT,
+                env=env)
+    session.run("pytest", *_suite_args("array", "cpu", "plugins/cpu"), env=env)
+    session.run("pytest", *_suite_args("machine", "statevector", None),
+                env={**env, "VQNET_BACKEND": "cpu"})
+
+
+@nox.session(python=CI_PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff over the whole repository."""
     session.install("ruff")
@@ -143,7 +167,7 @@ def wheels(session: nox.Session) -> None:
 @nox.session(python=False)
 def ci(session: nox.Session) -> None:
     """What CI runs: lint, tests on every Python, the core's conformance targets, every plugin
-    (its tests and conformance), examples, wheels."""
+    (its tests and conformance), vqnet-cpu under AddressSanitizer, examples, wheels."""
     session.notify("lint")
     for py in PYTHONS:
         session.notify(f"tests-{py}")
@@ -154,5 +178,6 @@ def ci(session: nox.Session) -> None:
                 session.notify(f"conformance-{py}({kind}:{name})")
     for folder in PLUGINS:
         session.notify(f"plugin({folder.split('/')[-1]})")
+    session.notify("asan")
     session.notify("examples")
     session.notify("wheels")
