@@ -55,47 +55,69 @@ class DensityMatrixMachine(Machine):
         return self._pcache[key]
 
     def _unitary(self, B, rho, n: int, kind: str, wires, m: np.ndarray, dtype: str):
-        cols = tuple(w + n for w in wires)
-        if kind == "diag":
-            rho = K.apply_diag(B, rho, 2 * n, wires, B.from_numpy(m.astype(dtype)))
-            return K.apply_diag(B, rho, 2 * n, cols, B.from_numpy(m.conj().astype(dtype)))
-        rho = K.apply_matrix(B, rho, 2 * n, wires, B.from_numpy(m.astype(dtype)))
-        return K.apply_matrix(B, rho, 2 * n, cols, B.from_numpy(m.conj().astype(dtype)))
+        """``U rho U^dag`` at once (the measurement-basis rotations)."""
+        return K.apply_seq(B, rho, 2 * n, self._unitary_gates(B, n, kind, wires, m, dtype))
 
-    def _channel(self, B, rho, n: int, ch, w: int, dtype: str):
-        S = B.from_numpy(ch.superop[None].astype(dtype))
-        return K.apply_matrix_reference(B, rho, 2 * n, (w, w + n), S)
+    @staticmethod
+    def _unitary_gates(B, n: int, kind: str, wires, m: np.ndarray, dtype: str) -> list:
+        """``U`` on the row wires and ``conj(U)`` on the column wires, as gate-run entries
+        (``[Bm, d]`` diagonals for a diagonal gate)."""
+        cols = tuple(w + n for w in wires)
+        return [(tuple(wires), B.from_numpy(np.ascontiguousarray(m.astype(dtype)))),
+                (cols, B.from_numpy(np.ascontiguousarray(m.conj().astype(dtype))))]
 
     def evolve(self, circuit: Circuit, angles: np.ndarray, dtype: str):
-        """The final density matrices, vectorised ``[B, 4^n]``."""
+        """The final density matrices, vectorised ``[B, 4^n]``. Gates and one-qubit channels
+        between permutations go to ``kernels.apply_seq`` as one run (an engine may
+        cache-block it); a gate on more than two wires is applied on its own."""
         B = get_backend()
         n = circuit.num_wires
         init = np.zeros((1, 4**n), dtype=dtype)
         init[0, 0] = 1
         rho = B.from_numpy(init)
         nm = self.noise_model
+        run: list = []
+
+        def flush():
+            nonlocal rho, run
+            if run:
+                rho = K.apply_seq(B, rho, 2 * n, run) if all(len(w) <= 2 for w, _ in run) \
+                    else K.apply_seq_reference(B, rho, 2 * n, run)
+                run = []
+
+        def perm(index: np.ndarray):
+            nonlocal rho
+            flush()
+            rho = K.apply_perm(B, rho, self._perm2(B, n, index))
+
+        def unitary(kind, wires, m):
+            if len(wires) > 2:
+                flush()
+            run.extend(self._unitary_gates(B, n, kind, wires, m, dtype))
+            if len(wires) > 2:
+                flush()
+
         if nm is None or not nm.has_gate_noise:
             plan = self._plans.get(circuit)
             for seg in plan.segments:
                 if seg.kind == "perm":
-                    rho = K.apply_perm(B, rho, self._perm2(B, n, seg.index))
+                    perm(seg.index)
                 else:
-                    rho = self._unitary(B, rho, n, seg.kind, seg.wires,
-                                        segment_matrix(plan, seg, angles), dtype)
+                    unitary(seg.kind, seg.wires, segment_matrix(plan, seg, angles))
         else:
             from .gates import get_gate
             from .plan import _full_perm
             for op in circuit.ops:
                 g = get_gate(op.name)
                 if g.kind == "perm":
-                    idx = _full_perm(n, op.wires, g.permutation(len(op.wires)))
-                    rho = K.apply_perm(B, rho, self._perm2(B, n, idx))
+                    perm(_full_perm(n, op.wires, g.permutation(len(op.wires))))
                 else:
                     kind = "diag" if g.kind == "diag" and op.matrix is None else "dense"
                     m = op_matrix(op, op_params(op, angles), diag=kind == "diag")
-                    rho = self._unitary(B, rho, n, kind, tuple(sorted(op.wires)), m, dtype)
+                    unitary(kind, tuple(sorted(op.wires)), m)
                 for ch, w in nm.channels_after(op.name, op.wires):
-                    rho = self._channel(B, rho, n, ch, w, dtype)
+                    run.append(((w, w + n), B.from_numpy(ch.superop[None].astype(dtype))))
+        flush()
         bsz = angles.shape[0]
         if B.shape(rho)[0] != bsz:
             rho = B.broadcast_to(rho, (bsz, 4**n))
