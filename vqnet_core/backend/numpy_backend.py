@@ -67,7 +67,8 @@ class NumpyBackend(ArrayBackend):
     name = "numpy"
     capabilities = Capabilities(kernels=frozenset({
         "einsum", "conv2d", "conv2d_backward", "conv_transpose2d", "conv_transpose2d_backward",
-        "max_pool2d", "max_pool2d_backward"}), device="cpu")
+        "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward", "batch_norm",
+        "batch_norm_backward"}), device="cpu")
 
     # ---- creation -----------------------------------------------------------------
     def from_numpy(self, array: np.ndarray) -> np.ndarray:
@@ -348,6 +349,68 @@ class NumpyBackend(ArrayBackend):
                 tap += select(idx == k, g, zero)
         return dxp[:, :, pt:pt + h, pl:pl + wd] if (pt or pb or pl or pr) else dxp
 
+    def k_avg_pool2d(self, x, kernel, stride, padding, count_include_pad, divisor_override):
+        """Window means of x [N, C, H, W] (zero padding); the divisor is ``divisor_override``
+        if given, else the window size, else (``count_include_pad`` False) the number of
+        real pixels in each window."""
+        xp = _nn_pad4(x, padding, 0)
+        ho = (xp.shape[2] - kernel[0]) // stride[0] + 1
+        wo = (xp.shape[3] - kernel[1]) // stride[1] + 1
+        out = np.zeros(x.shape[:2] + (ho, wo), dtype=x.dtype)
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                out += _nn_tap(xp, i, j, stride, (1, 1), ho, wo)
+        div = _nn_avg_divisor(x.shape[2:], kernel, stride, padding, (ho, wo),
+                              count_include_pad, divisor_override).astype(x.dtype)
+        out /= div
+        return out, (x.shape, kernel, stride, padding, div)
+
+    def k_avg_pool2d_backward(self, g, ctx):
+        """Gradient of :meth:`k_avg_pool2d`: ``g / divisor`` added back onto every window."""
+        xshape, kernel, stride, padding, div = ctx
+        (pt, pb), (pl, pr) = padding
+        n, c, h, wd = xshape
+        ho, wo = g.shape[2:]
+        gd = g / div
+        dxp = np.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=g.dtype)
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                _nn_tap(dxp, i, j, stride, (1, 1), ho, wo)[...] += gd
+        return np.ascontiguousarray(dxp[:, :, pt:pt + h, pl:pl + wd])
+
+    def k_batch_norm(self, x, weight, bias, mean, var, eps):
+        """Batch norm of x [N, C, ...] -> ``(y, mean, var)``: with ``mean`` / ``var`` None the
+        batch's mean and biased variance per channel [C] (training), else the given ones."""
+        xs = x.reshape(x.shape[0], x.shape[1], -1)
+        if mean is None:
+            mean = xs.mean(axis=(0, 2))
+            var = np.square(xs - mean[:, None]).mean(axis=(0, 2))
+        scale = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
+        if weight is not None:
+            scale = scale * weight
+        shift = -mean * scale if bias is None else bias - mean * scale
+        y = xs * scale[:, None] + shift[:, None]
+        return y.reshape(x.shape), mean, var
+
+    def k_batch_norm_backward(self, g, x, weight, mean, var, eps, training, needs):
+        """Gradients ``(dx, dweight, dbias)`` of :meth:`k_batch_norm` (``needs`` picks)."""
+        xs, gs = x.reshape(x.shape[0], x.shape[1], -1), g.reshape(x.shape[0], x.shape[1], -1)
+        invstd = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
+        xhat = (xs - mean[:, None]) * invstd[:, None]
+        sum_g, sum_gx = gs.sum(axis=(0, 2)), (gs * xhat).sum(axis=(0, 2))
+        dx = None
+        if needs[0]:
+            scale = invstd if weight is None else invstd * weight
+            if training:  # the batch statistics depend on x too
+                m = xs.size // max(x.shape[1], 1)
+                dx = (gs - (sum_g[:, None] + xhat * sum_gx[:, None]) / m) * scale[:, None]
+            else:
+                dx = gs * scale[:, None]
+            dx = dx.reshape(x.shape)
+        dw = sum_gx if needs[1] and weight is not None else None
+        db = sum_g if needs[2] else None
+        return dx, dw, db
+
 
 # ---- helpers of the nn kernels ------------------------------------------------------------
 def _nn_pad4(x, padding, value):
@@ -395,6 +458,20 @@ def _nn_flat_col2im(dcol, xshape, kernel, padding, dilation):
             buf[:, :, off:off + run] += dcol[:, i, j]
     img = buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pt:pt + h, pl:pl + wd]
     return np.ascontiguousarray(img.transpose(1, 0, 2, 3))
+
+
+def _nn_avg_divisor(hw, kernel, stride, padding, out_hw, count_include_pad,
+                    divisor_override):
+    """[Ho, Wo] divisors of avg pooling (see ``NumpyBackend.k_avg_pool2d``), float64."""
+    if divisor_override:
+        return np.full(out_hw, float(divisor_override))
+    if count_include_pad:
+        return np.full(out_hw, float(kernel[0] * kernel[1]))
+    counts = []
+    for n, k, s, (lo, _), o in zip(hw, kernel, stride, padding, out_hw):
+        start = np.arange(o) * s - lo  # real pixels of each window along this axis
+        counts.append(np.minimum(start + k, n) - np.maximum(start, 0))
+    return np.outer(counts[0], counts[1]).astype(np.float64)
 
 
 def _nn_tap(xp, i, j, stride, dilation, ho, wo):

@@ -3,7 +3,8 @@
 Max pooling has a reference composition (the window taps stacked on a new last axis, then
 ``argmax`` + ``gather``, so the gradient reaches the first maximum as in PyTorch) and uses
 the backend's fused ``max_pool2d`` kernel when declared. Average pooling is a sum of the
-window taps; adaptive average pooling is two matmuls with averaging matrices.
+window taps (or the fused ``avg_pool2d`` kernel); adaptive average pooling is two matmuls
+with averaging matrices.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ._conv_ops import _check_input, _taps, conv_out_size, pair, resolve_padding
 from ._fused import fused_kernel
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
-           "max_pool2d_reference"]
+           "max_pool2d_reference", "avg_pool2d_reference"]
 
 
 def _pool_args(x: QTensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
@@ -76,9 +77,38 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return sh.squeeze(out, 0) if unbatched else out
 
 
+def _avg_divisor(x: QTensor, kernel, stride, pads, out_hw, count_include_pad: bool,
+                 divisor_override: float | None) -> float | np.ndarray:
+    """What each window's sum is divided by: a number, or [Ho, Wo] counts of real pixels."""
+    if divisor_override:
+        return float(divisor_override)
+    if count_include_pad or not any(p for pp in pads for p in pp):
+        return float(kernel[0] * kernel[1])
+    ones = np.pad(np.ones(x.shape[2:]), pads)
+    return sum(ones[i:i + stride[0] * (out_hw[0] - 1) + 1:stride[0],
+                    j:j + stride[1] * (out_hw[1] - 1) + 1:stride[1]]
+               for i in range(kernel[0]) for j in range(kernel[1]))
+
+
+def avg_pool2d_reference(x: QTensor, kernel, stride, pads, out_hw, count_include_pad: bool,
+                         divisor_override: float | None) -> QTensor:
+    """avg_pool2d in QTensor ops (the oracle of the fused kernel): the window taps of the
+    zero-padded input summed, then divided by :func:`_avg_divisor`."""
+    xp = sh.pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+    taps = _taps(xp, kernel, stride, (1, 1), out_hw)
+    total = taps[0]
+    for t in taps[1:]:
+        total = binary("add", total, t)
+    div = _avg_divisor(x, kernel, stride, pads, out_hw, count_include_pad, divisor_override)
+    if isinstance(div, np.ndarray):
+        div = to_tensor(div.astype(x._dtype.name), x._b)
+    return binary("div", total, div)
+
+
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                count_include_pad: bool = True, divisor_override: int | None = None) -> QTensor:
-    """2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
+    """2-D average pooling, as ``torch.nn.functional.avg_pool2d`` (``padding`` may also be
+    ``"valid"`` or ``"same"``). Uses the backend's fused ``avg_pool2d`` kernel when declared.
 
     >>> import vqnet_core as vq
     >>> from vqnet_core.nn import functional as F
@@ -87,21 +117,14 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     """
     x, unbatched = _check_input(to_tensor(input), 2, "avg_pool2d")
     k, st, pads, _, out_hw = _pool_args(x, kernel_size, stride, padding, 1, "avg_pool2d")
-    xp = sh.pad(x, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
-    taps = _taps(xp, k, st, (1, 1), out_hw)
-    total = taps[0]
-    for t in taps[1:]:
-        total = binary("add", total, t)
-    if divisor_override:
-        out = binary("div", total, float(divisor_override))
-    elif count_include_pad or not any(p for pp in pads for p in pp):
-        out = binary("div", total, float(k[0] * k[1]))
-    else:  # divide by the number of real (unpadded) pixels in each window
-        ones = np.pad(np.ones(x.shape[2:]), pads)
-        cnt = sum(ones[i:i + st[0] * (out_hw[0] - 1) + 1:st[0],
-                       j:j + st[1] * (out_hw[1] - 1) + 1:st[1]]
-                  for i in range(k[0]) for j in range(k[1]))
-        out = binary("div", total, to_tensor(cnt.astype(x._dtype.name), x._b))
+    cip, div = bool(count_include_pad), divisor_override or None
+    kern = fused_kernel(x._b, "avg_pool2d", x._dtype)
+    if kern is None:
+        out = avg_pool2d_reference(x, k, st, pads, out_hw, cip, div)
+    else:
+        fwd, bwd = kern
+        data, ctx = fwd(x._data, k, st, pads, cip, div)
+        out = make(data, x._b, x._dtype, (x,), lambda g: (bwd(g, ctx),), "avg_pool2d")
     return sh.squeeze(out, 0) if unbatched else out
 
 

@@ -1,7 +1,7 @@
 """Functional forms of the layers: ``from vqnet_core.nn import functional as F``.
 
 Every op here is written in QTensor ops (its gradient comes from the tape), except the
-convolutions and max pooling, which use a backend's fused kernels when it declares them
+convolutions, pooling and batch norm, which use a backend's fused kernels when it declares them
 (see :mod:`vqnet_core.nn._fused`).
 
 >>> import vqnet_core as vq
@@ -21,13 +21,13 @@ from ..autograd.engine import no_grad
 from ..ops import creation as cr
 from ..ops import reduction as rd
 from ..ops import shape as sh
-from ..ops._base import QTensor, norm_axis, to_tensor
+from ..ops._base import QTensor, make, norm_axis, to_tensor
 from ..ops.elementwise import binary, unary, where
 from ..ops.functions import log_softmax as _log_softmax
 from ..ops.functions import softmax as _softmax
 from ..ops.linalg import matmul
 from ._conv_ops import conv1d, conv2d, conv_transpose2d  # noqa: F401
-from ._fused import fused_enabled, use_fused  # noqa: F401
+from ._fused import fused_enabled, fused_kernel, use_fused  # noqa: F401
 from ._pool_ops import (  # noqa: F401
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -168,13 +168,77 @@ def _check_stat(t: Any, c: int, name: str) -> QTensor | None:
     return t
 
 
+def batch_norm_reference(x: QTensor, mean: QTensor | None, var: QTensor | None,
+                         weight: QTensor | None, bias: QTensor | None, eps: float
+                         ) -> tuple[QTensor, QTensor, QTensor]:
+    """batch_norm in QTensor ops (the oracle of the fused kernel): ``(y, mean, var)``.
+
+    With ``mean`` / ``var`` None (training) the batch's mean and biased variance per channel
+    normalise and come back as [C]; otherwise the given [C] statistics do.
+    """
+    c = x.shape[1]
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    if mean is None or var is None:
+        axes = (0,) + tuple(range(2, x.ndim))
+        m = rd.mean(x, axes, keepdims=True)
+        v = rd.var(x, axes, keepdims=True, unbiased=False)
+    else:
+        m, v = sh.reshape(mean, bshape), sh.reshape(var, bshape)
+    y = binary("mul", binary("sub", x, m), unary("reciprocal", unary("sqrt", binary(
+        "add", v, float(eps)))))
+    if weight is not None:
+        y = binary("mul", y, sh.reshape(weight, bshape))
+    if bias is not None:
+        y = binary("add", y, sh.reshape(bias, bshape))
+    return y, sh.reshape(m, (c,)), sh.reshape(v, (c,))
+
+
+def _batch_norm_fused(x: QTensor, mean: QTensor | None, var: QTensor | None,
+                      weight: QTensor | None, bias: QTensor | None, eps: float
+                      ) -> tuple[QTensor, QTensor, QTensor] | None:
+    """:func:`batch_norm_reference` as one tape node through the backend's ``batch_norm``
+    kernels, or None where they do not apply (no kernel, mixed dtypes or backends, or
+    running statistics that require grad: the kernel gives them no gradient)."""
+    kern = fused_kernel(x._b, "batch_norm", x._dtype)
+    given = [t for t in (mean, var, weight, bias) if t is not None]
+    if kern is None or any(t._b is not x._b or t._dtype != x._dtype for t in given):
+        return None
+    if mean is not None and (mean.requires_grad or var.requires_grad):
+        return None
+    fwd, bwd = kern
+    B, training = x._b, mean is None
+
+    def nat(t):
+        return None if t is None else t._data
+    y, m, v = fwd(x._data, nat(weight), nat(bias), nat(mean), nat(var), float(eps))
+
+    def backward(g):
+        needs = (x.requires_grad, weight is not None and weight.requires_grad,
+                 bias is not None and bias.requires_grad)
+        return bwd(g, x._data, nat(weight), m, v, float(eps), training, needs)
+    out = make(y, B, x._dtype, (x, weight, bias), backward, "batch_norm")
+    return out, QTensor._wrap(m, B, x._dtype), QTensor._wrap(v, B, x._dtype)
+
+
+def _update_running(rm: QTensor, rv: QTensor, mean: QTensor, var: QTensor, n: int,
+                    momentum: float) -> None:
+    """``r = (1 - momentum) r + momentum * stat`` in place, with the unbiased variance."""
+    with no_grad():
+        m = float(momentum)
+        bm = mean.detach().astype(rm._dtype)
+        bv = binary("mul", var.detach(), n / (n - 1)).astype(rv._dtype)
+        rm._data = binary("add", binary("mul", rm.detach(), 1 - m), binary("mul", bm, m))._data
+        rv._data = binary("add", binary("mul", rv.detach(), 1 - m), binary("mul", bv, m))._data
+
+
 def batch_norm(input: Any, running_mean: QTensor | None, running_var: QTensor | None,
                weight: Any = None, bias: Any = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> QTensor:
     """Batch normalisation over [N, C, ...], as ``torch.nn.functional.batch_norm``.
 
     In training, batch statistics normalise and the running stats (if given) are updated
-    in place: ``r = (1 - momentum) r + momentum * stat`` with the unbiased variance.
+    in place: ``r = (1 - momentum) r + momentum * stat`` with the unbiased variance. Uses
+    the backend's fused ``batch_norm`` kernels when declared (one tape node).
 
     >>> import vqnet_core as vq
     >>> from vqnet_core.nn import functional as F
@@ -190,34 +254,17 @@ def batch_norm(input: Any, running_mean: QTensor | None, running_var: QTensor | 
     rm, rv = _check_stat(running_mean, c, "running_mean"), _check_stat(running_var, c,
                                                                         "running_var")
     w, b = _check_stat(weight, c, "weight"), _check_stat(bias, c, "bias")
-    axes = (0,) + tuple(range(2, x.ndim))
-    bshape = (1, c) + (1,) * (x.ndim - 2)
-    if training:
-        n = x.numel() // c
-        if n <= 1:
-            raise ValueError(f"batch_norm in training needs more than one value per channel, "
-                             f"got input shape {x.shape}")
-        mean = rd.mean(x, axes, keepdims=True)
-        var = rd.var(x, axes, keepdims=True, unbiased=False)
-        if rm is not None and rv is not None:
-            with no_grad():
-                m = float(momentum)
-                bm = sh.reshape(mean.detach(), (c,)).astype(rm._dtype)
-                bv = binary("mul", sh.reshape(var.detach(), (c,)), n / (n - 1)).astype(rv._dtype)
-                rm._data = binary("add", binary("mul", rm.detach(), 1 - m),
-                                  binary("mul", bm, m))._data
-                rv._data = binary("add", binary("mul", rv.detach(), 1 - m),
-                                  binary("mul", bv, m))._data
-    else:
-        if rm is None or rv is None:
-            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-        mean, var = sh.reshape(rm, bshape), sh.reshape(rv, bshape)
-    y = binary("mul", binary("sub", x, mean), unary("reciprocal", unary("sqrt", binary(
-        "add", var, float(eps)))))
-    if w is not None:
-        y = binary("mul", y, sh.reshape(w, bshape))
-    if b is not None:
-        y = binary("add", y, sh.reshape(b, bshape))
+    n = x.numel() // c if c else 0
+    if training and n <= 1:
+        raise ValueError(f"batch_norm in training needs more than one value per channel, "
+                         f"got input shape {x.shape}")
+    if not training and (rm is None or rv is None):
+        raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+    stats = (None, None) if training else (rm, rv)
+    res = _batch_norm_fused(x, *stats, w, b, eps)
+    y, mean, var = res if res is not None else batch_norm_reference(x, *stats, w, b, eps)
+    if training and rm is not None and rv is not None:
+        _update_running(rm, rv, mean, var, n, momentum)
     return y
 
 

@@ -116,6 +116,64 @@ def check_max_pool2d(B: Any, dtype: str) -> None:
         _fused_vs_reference(B, dtype, "max_pool2d", fn, makers)
 
 
+def check_avg_pool2d(B: Any, dtype: str) -> None:
+    from vqnet_core.nn import functional as F
+
+    def u(*s):
+        return lambda rng: rng.uniform(-1, 1, s)
+    for fn, makers in [
+        (lambda x: F.avg_pool2d(x, 2), [u(2, 3, 6, 7)]),
+        (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [u(1, 2, 7, 6)]),
+        (lambda x: F.avg_pool2d(x, (3, 2), stride=(1, 2), padding=(1, 1),
+                                count_include_pad=False), [u(2, 2, 5, 6)]),
+        (lambda x: F.avg_pool2d(x, 3, stride=1, padding="same", count_include_pad=False),
+         [u(1, 2, 4, 5)]),
+        (lambda x: F.avg_pool2d(x, 2, padding=1, divisor_override=3), [u(1, 1, 5, 5)]),
+    ]:
+        _fused_vs_reference(B, dtype, "avg_pool2d", fn, makers)
+
+
+def _check_running_stats(B: Any, dtype: str) -> None:
+    """The running-stat update after a fused batch_norm equals the reference's."""
+    from vqnet_core.nn import functional as F
+    from vqnet_core.nn._fused import use_fused
+
+    rng = rng_for("batch_norm", "running", dtype)
+    x = rng.uniform(-2, 2, (5, 3, 4))
+    stats = []
+    for fused in (True, False):
+        rm, rv = vq.tensor([0.5, -1.0, 0.0], dtype=dtype), vq.tensor([1.0, 2.0, 0.5], dtype=dtype)
+        with use_fused(fused):
+            F.batch_norm(vq.tensor(x, dtype=dtype), rm, rv, training=True, momentum=0.3)
+        stats.append((rm, rv))
+    rtol, atol = tolerance(dtype)
+    for name, got, ref in zip(("running_mean", "running_var"), stats[0], stats[1]):
+        check_native(B, got._data, ref.numpy(), dtype,
+                     f"kernel batch_norm: {name} after a training step vs the reference",
+                     rtol * 10, atol * 10)
+
+
+def check_batch_norm(B: Any, dtype: str) -> None:
+    from vqnet_core.nn import functional as F
+
+    def u(*s, lo=-1.0):
+        return lambda rng: rng.uniform(lo, 1, s)
+
+    def stats(x):  # running stats as constants of the input's dtype
+        return (vq.tensor([0.1, -0.2, 0.3], dtype=x.dtype),
+                vq.tensor([0.5, 1.5, 2.0], dtype=x.dtype))
+    for fn, makers in [
+        (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+         [u(4, 3, 5, 6), u(3), u(3)]),
+        (lambda x: F.batch_norm(x, None, None, training=True, eps=1e-3), [u(6, 3)]),
+        (lambda x, w: F.batch_norm(x, None, None, w, training=True), [u(2, 3, 7), u(3)]),
+        (lambda x, w, b: F.batch_norm(x, *stats(x), w, b), [u(3, 3, 4, 2), u(3), u(3)]),
+        (lambda x, b: F.batch_norm(x, *stats(x), bias=b), [u(2, 3, 5), u(3)]),
+    ]:
+        _fused_vs_reference(B, dtype, "batch_norm", fn, makers)
+    _check_running_stats(B, dtype)
+
+
 def _kernel_pair(B: Any, name: str):
     require_kernel(B, name)
     return B.kernel(name)
@@ -332,6 +390,8 @@ KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "conv2d": (check_conv2d, FLOAT_DTYPES),
     "conv_transpose2d": (check_conv_transpose2d, FLOAT_DTYPES),
     "max_pool2d": (check_max_pool2d, FLOAT_DTYPES),
+    "avg_pool2d": (check_avg_pool2d, FLOAT_DTYPES),
+    "batch_norm": (check_batch_norm, FLOAT_DTYPES),
     "softmax_cross_entropy": (check_softmax_cross_entropy, FLOAT_DTYPES),
     "sgd_step": (check_sgd_step, FLOAT_DTYPES),
     "adam_step": (check_adam_step, FLOAT_DTYPES),

@@ -18,7 +18,7 @@ import numpy as np
 from vqnet_core.backend.numpy_backend import NumpyBackend
 from vqnet_core.backend.protocol import Capabilities
 
-from . import _ext, _nn
+from . import _ext, _nn, _pool_norm
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -36,6 +36,7 @@ _REDUCE = {"sum": 0, "prod": 1, "max": 2, "min": 3}
 #: NumPy reference backend's (BLAS-bound already); the rest run in C.
 KERNELS = frozenset({
     "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
+    "avg_pool2d", "avg_pool2d_backward", "batch_norm", "batch_norm_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward", "sgd_step", "adam_step",
     "einsum", "conv_transpose2d", "conv_transpose2d_backward",
     "sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap", "sv_apply_seq",
@@ -142,6 +143,23 @@ class CpuBackend(NumpyBackend):
     def k_max_pool2d_backward(self, g, ctx):
         """Gradient of :meth:`k_max_pool2d`, in C."""
         return _nn.max_pool2d_backward(g, ctx)
+
+    def k_avg_pool2d(self, x, kernel, stride, padding, count_include_pad, divisor_override):
+        """Average pooling over windows of x [N, C, H, W], in C."""
+        return _pool_norm.avg_pool2d(x, kernel, stride, padding, count_include_pad,
+                                     divisor_override)
+
+    def k_avg_pool2d_backward(self, g, ctx):
+        """Gradient of :meth:`k_avg_pool2d`, in C."""
+        return _pool_norm.avg_pool2d_backward(g, ctx)
+
+    def k_batch_norm(self, x, weight, bias, mean, var, eps):
+        """Batch norm of x [N, C, ...] -> ``(y, mean, var)``, one OpenMP task per channel."""
+        return _pool_norm.batch_norm(x, weight, bias, mean, var, eps)
+
+    def k_batch_norm_backward(self, g, x, weight, mean, var, eps, training, needs):
+        """``(dx, dweight, dbias)`` of :meth:`k_batch_norm`, one pass per channel, in C."""
+        return _pool_norm.batch_norm_backward(g, x, weight, mean, var, eps, training, needs)
 
     def k_softmax_cross_entropy(self, logits, labels):
         """Per-sample ``logsumexp(logits) - logits[label]`` of [N, C] logits, in C."""
