@@ -339,22 +339,28 @@ def _sv_gate_list(rng, n: int, count: int, bm: int, dtype: str) -> list[tuple]:
     return gates
 
 
+def _sv_seq_cases(name: str, dtype: str):
+    """``(n, state batch, matrix batch, rng)`` for the gate-run kernels: one wire, a few, and
+    15 wires (several cache blocks and passes in an engine that blocks)."""
+    for n in (1, 3, 7, 15):
+        for bs, bm in _SV_BATCHES:
+            yield n, bs, bm, rng_for(name, n, bs, bm, dtype)
+
+
 def check_sv_apply_seq(B: Any, dtype: str) -> None:
     from vqnet_core.quantum.kernels import apply_seq_reference
 
     kern = _kernel_pair(B, "sv_apply_seq")
     rtol, atol = tolerance(dtype)
-    for n in (1, 3, 7, 15):
-        for bs, bm in _SV_BATCHES:
-            rng = rng_for("sv_apply_seq", n, bs, bm, dtype)
-            state = _sv_sample(rng, (bs, 2**n), dtype, True)
-            gates = [(w, B.from_numpy(m)) for w, m in _sv_gate_list(rng, n, 14, bm, dtype)]
-            ref = B.to_numpy(apply_seq_reference(B, B.from_numpy(state), n, gates))
-            check_native(B, kern(B.from_numpy(state), n, gates), ref, dtype,
-                         f"kernel sv_apply_seq n={n} batches={bs},{bm} vs "
-                         "apply_seq_reference", rtol * 20, atol * 20)
-        check_native(B, kern(B.from_numpy(state), n, []), state, dtype,
-                     "kernel sv_apply_seq with no gates (the state itself)", rtol, atol)
+    for n, bs, bm, rng in _sv_seq_cases("sv_apply_seq", dtype):
+        state = _sv_sample(rng, (bs, 2**n), dtype, True)
+        gates = [(w, B.from_numpy(m)) for w, m in _sv_gate_list(rng, n, 14, bm, dtype)]
+        ref = B.to_numpy(apply_seq_reference(B, B.from_numpy(state), n, gates))
+        check_native(B, kern(B.from_numpy(state), n, gates), ref, dtype,
+                     f"kernel sv_apply_seq n={n} batches={bs},{bm} vs apply_seq_reference",
+                     rtol * 20, atol * 20)
+    check_native(B, kern(B.from_numpy(state), n, []), state, dtype,
+                 "kernel sv_apply_seq with no gates (the state itself)", rtol, atol)
 
 
 def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
@@ -362,26 +368,24 @@ def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
 
     kern = _kernel_pair(B, "sv_adjoint_seq")
     rtol, atol = tolerance(dtype)
-    for n in (1, 3, 7, 15):
-        for bs, bm in _SV_BATCHES:
-            rng = rng_for("sv_adjoint_seq", n, bs, bm, dtype)
-            ket = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype, True))
-            brac = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype, True))
-            gates = [(w, B.from_numpy(m), B.from_numpy(np.conj(m)), bool(rng.random() < 0.7))
-                     for w, m in _sv_gate_list(rng, n, 14, bm, dtype)]
-            ref = adjoint_seq_reference(B, ket, brac, n, gates)
-            got = kern(ket, brac, n, gates)
-            what = f"kernel sv_adjoint_seq n={n} batches={bs},{bm}"
-            assert len(got[2]) == len(ref[2]), \
-                f"{what}: {len(got[2])} overlaps returned, expected {len(ref[2])} (one per want)"
-            for i, (a, r) in enumerate(zip(got[:2], ref[:2])):
-                check_native(B, a, B.to_numpy(r), dtype,
-                             f"{what}: {('ket', 'brac')[i]} vs adjoint_seq_reference",
-                             rtol * 20, atol * 20)
-            for i, (a, r) in enumerate(zip(got[2], ref[2])):
-                check_native(B, a, B.to_numpy(r), dtype,
-                             f"{what}: overlap {i} vs adjoint_seq_reference", rtol * 50,
-                             atol * 50)
+    for n, bs, bm, rng in _sv_seq_cases("sv_adjoint_seq", dtype):
+        ket = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype, True))
+        brac = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype, True))
+        gates = [(w, B.from_numpy(m), B.from_numpy(np.conj(m)), bool(rng.random() < 0.7))
+                 for w, m in _sv_gate_list(rng, n, 14, bm, dtype)]
+        ref = adjoint_seq_reference(B, ket, brac, n, gates)
+        got = kern(ket, brac, n, gates)
+        what = f"kernel sv_adjoint_seq n={n} batches={bs},{bm}"
+        assert len(got[2]) == len(ref[2]), \
+            f"{what}: {len(got[2])} overlaps returned, expected {len(ref[2])} (one per want)"
+        for i, (a, r) in enumerate(zip(got[:2], ref[:2])):
+            check_native(B, a, B.to_numpy(r), dtype,
+                         f"{what}: {('ket', 'brac')[i]} vs adjoint_seq_reference",
+                         rtol * 20, atol * 20)
+        for i, (a, r) in enumerate(zip(got[2], ref[2])):
+            check_native(B, a, B.to_numpy(r), dtype,
+                         f"{what}: overlap {i} vs adjoint_seq_reference", rtol * 50,
+                         atol * 50)
 
 
 #: kernel name -> (check(B, dtype), the dtypes it is checked in)
