@@ -249,12 +249,14 @@ def test_inputs_are_never_written_and_nan_propagates():
     np.testing.assert_array_equal(s, keep)
 
 
-def test_statevector_machine_on_cpu_matches_numpy():
-    """A W2-style circuit: forward and adjoint gradients agree across the two backends."""
+@pytest.mark.parametrize("n", [5, 15])
+def test_statevector_machine_on_cpu_matches_numpy(n):
+    """A W2-style circuit with diagonal, controlled and permutation gates: forward and adjoint
+    gradients agree across the two backends (n=15: several cache blocks and passes per run)."""
     import vqnet_core as vq
     from vqnet_core.qnn import QuantumLayer
 
-    n, L = 5, 2
+    L = 2
 
     def circuit(q, x, w):
         for i in range(n):
@@ -267,6 +269,8 @@ def test_statevector_machine_on_cpu_matches_numpy():
                 q.cnot(i, (i + 1) % n)
             q.crx(0, 3, w[layer, 0, 0])
             q.rz(2, w[layer, 2, 1])
+            q.cz(1, n - 1)
+            q.ry(n - 1, w[layer, n - 1, 0])
         for i in range(n):
             q.expval({f"Z{i}": 1.0})
         q.expval({"X0 Y2": 0.5})
