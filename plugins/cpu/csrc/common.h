@@ -31,16 +31,29 @@ extern int vqcpu_nthreads;
 
 /* loops smaller than this run on one thread (fork/join costs more than it saves) */
 #define VQCPU_PAR_MIN 32768
+#define VQCPU_PAR_MIN_MEM (1 << 18)
 
 #define VQ_PRAGMA(x) _Pragma(#x)
 #ifdef _OPENMP
 #define PAR_FOR(n) VQ_PRAGMA(omp parallel for schedule(static) num_threads(vqcpu_nthreads) if((n) >= VQCPU_PAR_MIN))
+/* memory-bound data movement (im2col, pooling, ...): a fork/join only pays for large arrays,
+ * and on a busy 2-core machine each one risks waiting a scheduler tick for the second core */
+#define PAR_FOR_MEM(n) VQ_PRAGMA(omp parallel for schedule(static) num_threads(vqcpu_nthreads) if((n) >= VQCPU_PAR_MIN_MEM))
 #define PAR_FOR_ALWAYS VQ_PRAGMA(omp parallel for schedule(static) num_threads(vqcpu_nthreads))
 #define PAR_FOR_DYN(n) VQ_PRAGMA(omp parallel for schedule(dynamic, 1) num_threads(vqcpu_nthreads) if((n) > 1))
 #else
 #define PAR_FOR(n)
+#define PAR_FOR_MEM(n)
 #define PAR_FOR_ALWAYS
 #define PAR_FOR_DYN(n)
+#endif
+
+/* Compute loops that gain from wider vectors get an AVX2 clone next to the baseline build,
+ * picked at load time by the CPU (GCC's function multi-versioning; a no-op elsewhere). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define VQ_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VQ_SIMD_CLONES
 #endif
 
 /* a checked product of non-negative sizes; returns -1 (and sets ValueError) on overflow */
@@ -75,6 +88,8 @@ PyObject *vq_im2col(PyObject *self, PyObject *args);
 PyObject *vq_col2im(PyObject *self, PyObject *args);
 PyObject *vq_rows_to_nchw(PyObject *self, PyObject *args);
 PyObject *vq_nchw_to_rows(PyObject *self, PyObject *args);
+PyObject *vq_conv2d_direct(PyObject *self, PyObject *args);
+PyObject *vq_conv2d_direct_bw(PyObject *self, PyObject *args);
 PyObject *vq_max_pool2d(PyObject *self, PyObject *args);
 PyObject *vq_max_pool2d_backward(PyObject *self, PyObject *args);
 PyObject *vq_avg_pool2d(PyObject *self, PyObject *args);

@@ -118,6 +118,25 @@ static void CAT(where, SUF)(int op, char *const *in, const npy_intp *is, char *o
                             npy_intp n) {
     const char *pc = in[0], *pa = in[1], *pb = in[2];
     T *o = (T *)out;
+    /* contiguous fast paths: both branches are loaded, so the select compiles branch-free
+     * (a random mask such as a ReLU's made the branchy loop several times slower) */
+    if (is[0] == 1 && is[1] == (npy_intp)sizeof(T) && (is[2] == 0 || is[2] == (npy_intp)sizeof(T))) {
+        const npy_bool *c = (const npy_bool *)pc;
+        const T *a = (const T *)pa, *b = (const T *)pb;
+        if (is[2] == 0) {
+            const T bv = *b;
+            for (npy_intp i = 0; i < n; i++) { T av = a[i]; o[i] = c[i] ? av : bv; }
+        } else {
+            for (npy_intp i = 0; i < n; i++) { T av = a[i], bv = b[i]; o[i] = c[i] ? av : bv; }
+        }
+        return;
+    }
+    if (is[0] == 1 && is[1] == 0 && is[2] == (npy_intp)sizeof(T)) {
+        const npy_bool *c = (const npy_bool *)pc;
+        const T av = *(const T *)pa, *b = (const T *)pb;
+        for (npy_intp i = 0; i < n; i++) { T bv = b[i]; o[i] = c[i] ? av : bv; }
+        return;
+    }
     for (npy_intp i = 0; i < n; i++)
         o[i] = *(const npy_bool *)(pc + i * is[0]) ? *(const T *)(pa + i * is[1])
                                                    : *(const T *)(pb + i * is[2]);
