@@ -72,9 +72,32 @@ def flatten(input: Any, start_dim: int = 1, end_dim: int = -1) -> QTensor:
 
 # ---------------------------------------------------------------- activations
 def relu(input: Any) -> QTensor:
-    """``max(x, 0)`` (gradient 0 at 0, as PyTorch)."""
+    """``max(x, 0)`` (gradient 0 at 0 and NaN kept, as PyTorch); one tape node through the
+    backend's ``relu`` / ``relu_backward`` kernels when it has them.
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core.nn import functional as F
+    >>> F.relu(vq.tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
     x = to_tensor(input)
-    return where(binary("gt", x, 0), x, 0.0)
+    kern = fused_kernel(x._b, "relu", x._dtype)
+    if kern is None:
+        return where(binary("le", x, 0), 0.0, x)
+    fwd, bwd = kern
+    data = x._data
+    return make(fwd(data), x._b, x._dtype, (x,), lambda g: (bwd(g, data),), "relu")
+
+
+def relu_reference(B: Any, x: Any) -> Any:
+    """The ``relu`` kernel's reference on native arrays: ``where(x <= 0, 0, x)``."""
+    return B.where(B.binary("le", x, 0), B.full((), 0, B.dtype_name(x)), x)
+
+
+def relu_backward_reference(B: Any, g: Any, x: Any) -> Any:
+    """The ``relu_backward`` kernel's reference: ``where(x <= 0, 0, g)`` (the gradient of
+    :func:`relu_reference` by the tape)."""
+    return B.where(B.binary("le", x, 0), B.full((), 0, B.dtype_name(g)), g)
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01) -> QTensor:

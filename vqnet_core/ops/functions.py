@@ -133,8 +133,9 @@ def rsqrt(x: Any):
 
 
 def relu(x: Any):
-    """Elementwise ``max(x, 0)``."""
-    return _ew.where(_ew.binary("gt", x, 0), x, 0.0)
+    """Elementwise ``max(x, 0)`` (:func:`vqnet_core.nn.functional.relu`)."""
+    from ..nn.functional import relu as _relu
+    return _relu(x)
 
 
 def softmax(x: Any, axis: int = -1):

@@ -96,6 +96,7 @@ PyObject *vq_avg_pool2d(PyObject *self, PyObject *args);
 PyObject *vq_avg_pool2d_backward(PyObject *self, PyObject *args);
 PyObject *vq_batch_norm(PyObject *self, PyObject *args);
 PyObject *vq_batch_norm_backward(PyObject *self, PyObject *args);
+PyObject *vq_relu_backward(PyObject *self, PyObject *args);
 PyObject *vq_softmax_xent(PyObject *self, PyObject *args);
 PyObject *vq_softmax_xent_backward(PyObject *self, PyObject *args);
 PyObject *vq_sgd_step(PyObject *self, PyObject *args);

@@ -1,4 +1,5 @@
-/* Fused kernels: softmax cross-entropy (+ backward) and the SGD / Adam updates. */
+/* Fused kernels: the ReLU backward, softmax cross-entropy (+ backward) and the SGD / Adam
+ * updates. */
 #include "common.h"
 
 #define T float
@@ -15,6 +16,31 @@
 #undef T
 #undef SUF
 #undef F
+
+/* relu_backward(g, x) -> dx, same shape and float dtype */
+PyObject *vq_relu_backward(PyObject *self, PyObject *args) {
+    PyObject *go, *xo;
+    if (!PyArg_ParseTuple(args, "OO:relu_backward", &go, &xo)) return NULL;
+    PyArrayObject *g = vq_input(go, -1, "relu_backward g", 1), *x = NULL, *out = NULL;
+    if (!g) return NULL;
+    x = vq_input(xo, PyArray_TYPE(g), "relu_backward x (g's dtype)", 1);
+    if (!x) goto done;
+    if (!PyArray_SAMESHAPE(g, x)) {
+        PyErr_SetString(PyExc_ValueError, "relu_backward: g and x must have the same shape");
+        goto done;
+    }
+    out = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(g), PyArray_DIMS(g), PyArray_TYPE(g));
+    if (!out) goto done;
+    npy_intp n = PyArray_SIZE(g);
+    Py_BEGIN_ALLOW_THREADS
+    if (PyArray_TYPE(g) == NPY_FLOAT) relu_bwd_f32(PyArray_DATA(g), PyArray_DATA(x), PyArray_DATA(out), n);
+    else relu_bwd_f64(PyArray_DATA(g), PyArray_DATA(x), PyArray_DATA(out), n);
+    Py_END_ALLOW_THREADS
+done:
+    Py_DECREF(g);
+    Py_XDECREF(x);
+    return (PyObject *)out;
+}
 
 /* logits [N, C] float, labels int64 [N] in [0, C) */
 static int xent_inputs(PyObject *xo, PyObject *lo, PyArrayObject **x, PyArrayObject **lab) {

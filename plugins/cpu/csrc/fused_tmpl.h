@@ -2,6 +2,15 @@
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
 
+/* dx = g where x > 0 or x is NaN (the reference's where(x <= 0, 0, g)), else 0; branch-free */
+static void CAT(relu_bwd, SUF)(const T *g, const T *x, T *out, npy_intp n) {
+    PAR_FOR_MEM(n)
+    for (npy_intp i = 0; i < n; i++) {
+        const T gi = g[i]; /* loaded unconditionally, so the select vectorises (no branch) */
+        out[i] = x[i] <= 0 ? (T)0 : gi;
+    }
+}
+
 /* loss[n] = logsumexp(x[n]) - x[n, label[n]], in double */
 static void CAT(sxent, SUF)(const T *x, const int64_t *lab, T *loss, npy_intp N, npy_intp C) {
     PAR_FOR(N * C)

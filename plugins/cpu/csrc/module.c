@@ -152,6 +152,7 @@ static PyMethodDef methods[] = {
     {"avg_pool2d_backward", vq_avg_pool2d_backward, METH_VARARGS, "avg_pool2d_backward(g, H, W, k, stride, pad, count_include_pad, divisor) -> gx"},
     {"batch_norm", vq_batch_norm, METH_VARARGS, "batch_norm(x, w, b, mean, var, eps) -> (y, mean, var)"},
     {"batch_norm_backward", vq_batch_norm_backward, METH_VARARGS, "batch_norm_backward(g, x, w, mean, var, eps, training, need_dx, need_dw, need_db) -> (dx, dw, db)"},
+    {"relu_backward", vq_relu_backward, METH_VARARGS, "relu_backward(g, x) -> g where not x <= 0, else 0"},
     {"softmax_xent", vq_softmax_xent, METH_VARARGS, "softmax_xent(logits, labels) -> losses"},
     {"softmax_xent_backward", vq_softmax_xent_backward, METH_VARARGS, "softmax_xent_backward(logits, labels, g)"},
     {"sgd_step", vq_sgd_step, METH_VARARGS, "sgd_step(p, g, buf, lr, momentum, dampening, nesterov, wd, maximize)"},

@@ -65,6 +65,11 @@ X4 = np.ones((1, 1, 4, 4), F32)
                             False), ValueError, "betas"),
     (lambda: _ext.adam_step(np.ones(3), np.ones(3), None, np.ones(3), None, 1, 0.1, 0.9, 0.99,
                             1e-8, 0, False, False, False), TypeError, "exp_avg must"),
+    (lambda: _ext.relu_backward(np.ones(3, F32), np.ones(3)), TypeError, "float32"),
+    (lambda: _ext.relu_backward(np.ones(3, F32), np.ones(4, F32)), ValueError, "same shape"),
+    (lambda: _ext.relu_backward(np.ones(3, np.int64), np.ones(3, np.int64)), TypeError,
+     "float32 or float64"),
+    (lambda: _ext.relu_backward([1.0], np.ones(1)), TypeError, "numpy.ndarray"),
     (lambda: set_num_threads(0), ValueError, "threads"),
     (lambda: set_num_threads(2.5), TypeError, "int"),
 ])
@@ -106,5 +111,10 @@ def test_nan_and_inf_propagate():
     pooled, _ = _ext.max_pool2d(np.array([[[[1.0, np.nan], [3.0, 2.0]]]], F32), (2, 2), (1, 1),
                                 (0,) * 4, (1, 1))
     assert np.isnan(pooled).all()
+    g = np.array([1.0, 2.0, 3.0, 4.0], F32)
+    np.testing.assert_array_equal(_ext.relu_backward(g, x), [1.0, 2.0, 0.0, 4.0])  # NaN passes
+    base = np.arange(12.0) - 6
+    view = base[::3]  # a strided view: copied first, read correctly
+    np.testing.assert_array_equal(_ext.relu_backward(np.ones(4), view), view > 0)
     loss = _ext.softmax_xent(np.array([[np.nan, 1.0]], F32), np.array([1]))
     assert np.isnan(loss).all()

@@ -69,6 +69,18 @@ def _fused_vs_reference(B: Any, dtype: str, name: str, fn: Callable, makers: lis
                      atol)
 
 
+def check_relu(B: Any, dtype: str) -> None:
+    """Forward and gradient against ``where(x <= 0, 0, x)`` on the tape, with exact zeros,
+    negative zeros, NaN and infinities among the inputs."""
+    from vqnet_core.nn import functional as F
+
+    def sample_with_specials(rng):
+        x = rng.uniform(-1, 1, (3, 5, 7))
+        x.flat[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-30]
+        return x
+    _fused_vs_reference(B, dtype, "relu", F.relu, [sample_with_specials])
+
+
 def _conv_cases():
     from vqnet_core.nn import functional as F
 
@@ -391,6 +403,7 @@ def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
 #: kernel name -> (check(B, dtype), the dtypes it is checked in)
 KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "einsum": (check_einsum, FLOAT_DTYPES + COMPLEX_DTYPES),
+    "relu": (check_relu, FLOAT_DTYPES),
     "conv2d": (check_conv2d, FLOAT_DTYPES),
     "conv_transpose2d": (check_conv_transpose2d, FLOAT_DTYPES),
     "max_pool2d": (check_max_pool2d, FLOAT_DTYPES),

@@ -31,6 +31,7 @@ _BINARY = {name: i for i, name in enumerate(
     ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2", "eq", "ne", "lt", "le",
      "gt", "ge"])}
 _REDUCE = {"sum": 0, "prod": 1, "max": 2, "min": 3}
+_RELU = len(_UNARY)  # U_RELU follows U_SQUARE in csrc/common.h (not a protocol unary op)
 
 #: The fused kernels this backend declares. ``einsum`` and ``conv_transpose2d`` are the
 #: NumPy reference backend's (BLAS-bound already); the rest run in C.
@@ -38,6 +39,7 @@ KERNELS = frozenset({
     "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
     "avg_pool2d", "avg_pool2d_backward", "batch_norm", "batch_norm_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward", "sgd_step", "adam_step",
+    "relu", "relu_backward",
     "einsum", "conv_transpose2d", "conv_transpose2d_backward",
     "sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap", "sv_apply_seq",
     "sv_adjoint_seq",
@@ -175,6 +177,21 @@ class CpuBackend(NumpyBackend):
             return softmax_cross_entropy_backward_reference(self, logits, labels, g)
         return _ext.softmax_xent_backward(logits, _labels(labels),
                                           np.asarray(g, dtype=logits.dtype))
+
+    def k_relu(self, x):
+        """``max(x, 0)`` in one C pass (NaN stays NaN, as ``torch.relu``)."""
+        if not _is_float_array(x):
+            from vqnet_core.nn.functional import relu_reference
+            return relu_reference(self, x)
+        return _ext.unary(_RELU, x)
+
+    def k_relu_backward(self, g, x):
+        """``dx = where(x <= 0, 0, g)`` in one C pass."""
+        g, x = _arrays(g, x)
+        if not (_is_float_array(g) and g.dtype == getattr(x, "dtype", None)):
+            from vqnet_core.nn.functional import relu_backward_reference
+            return relu_backward_reference(self, g, x)
+        return _ext.relu_backward(g, x)
 
     # ---- state-vector kernels (vqnet_core.quantum.kernels) ----------------------------
     def k_sv_apply_1q(self, state, n, wire, mat):
