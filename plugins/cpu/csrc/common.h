@@ -40,11 +40,18 @@ extern int vqcpu_nthreads;
  * and on a busy 2-core machine each one risks waiting a scheduler tick for the second core */
 #define PAR_FOR_MEM(n) VQ_PRAGMA(omp parallel for schedule(static) num_threads(vqcpu_nthreads) if((n) >= VQCPU_PAR_MIN_MEM))
 #define PAR_FOR_ALWAYS VQ_PRAGMA(omp parallel for schedule(static) num_threads(vqcpu_nthreads))
+/* a parallel region (for per-thread setup such as VQ_FTZ_ON) whose loop is marked OMP_FOR */
+#define PAR_REGION(n) VQ_PRAGMA(omp parallel num_threads(vqcpu_nthreads) if((n) >= VQCPU_PAR_MIN))
+#define OMP_FOR VQ_PRAGMA(omp for schedule(static))
+#define OMP_FOR_SIMD VQ_PRAGMA(omp for simd schedule(static))
 #define PAR_FOR_DYN(n) VQ_PRAGMA(omp parallel for schedule(dynamic, 1) num_threads(vqcpu_nthreads) if((n) > 1))
 #else
 #define PAR_FOR(n)
 #define PAR_FOR_MEM(n)
 #define PAR_FOR_ALWAYS
+#define PAR_REGION(n)
+#define OMP_FOR
+#define OMP_FOR_SIMD
 #define PAR_FOR_DYN(n)
 #endif
 
@@ -54,6 +61,19 @@ extern int vqcpu_nthreads;
 #define VQ_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define VQ_SIMD_CLONES
+#endif
+
+/* Flush-to-zero and denormals-are-zero for the calling thread, restored after. The optimizer
+ * updates run under it: moments that decay for thousands of steps under zero gradients turn
+ * subnormal, and every subnormal operation costs ~100x (measured: an Adam step on 16k floats
+ * 59 us -> 3.5 ms). The values lost are below 1.2e-38 (float32) / 2.2e-308 (float64). */
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <xmmintrin.h>
+#define VQ_FTZ_ON(saved) const unsigned int saved = _mm_getcsr(); _mm_setcsr(saved | 0x8040u)
+#define VQ_FTZ_OFF(saved) _mm_setcsr(saved)
+#else
+#define VQ_FTZ_ON(saved) const int saved = 0
+#define VQ_FTZ_OFF(saved) (void)(saved)
 #endif
 
 /* a checked product of non-negative sizes; returns -1 (and sets ValueError) on overflow */

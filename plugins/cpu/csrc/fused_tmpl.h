@@ -48,16 +48,20 @@ static void CAT(sgd, SUF)(const T *p, const T *g, const T *buf, T *np_, T *nb, n
                           double lr, double mom, double damp, int nesterov, double wd,
                           int maximize) {
     const T lrT = (T)lr, momT = (T)mom, dampT = (T)(1.0 - damp), wdT = (T)wd;
-    PAR_FOR(n)
-    for (npy_intp i = 0; i < n; i++) {
-        T gi = maximize ? -g[i] : g[i];
-        if (wd != 0) gi = gi + p[i] * wdT;
-        if (mom != 0) {
-            T b = buf ? buf[i] * momT + gi * dampT : gi;
-            nb[i] = b;
-            gi = nesterov ? gi + b * momT : b;
+    PAR_REGION(n) {
+        VQ_FTZ_ON(csr);
+        OMP_FOR
+        for (npy_intp i = 0; i < n; i++) {
+            T gi = maximize ? -g[i] : g[i];
+            if (wd != 0) gi = gi + p[i] * wdT;
+            if (mom != 0) {
+                T b = buf ? buf[i] * momT + gi * dampT : gi;
+                nb[i] = b;
+                gi = nesterov ? gi + b * momT : b;
+            }
+            np_[i] = p[i] - gi * lrT;
         }
-        np_[i] = p[i] - gi * lrT;
+        VQ_FTZ_OFF(csr);
     }
 }
 
@@ -70,26 +74,44 @@ static void CAT(adam, SUF)(const T *p, const T *g, const T *m, const T *v, const
     const T bc2T = (T)bc2, epsT = (T)eps, nss = (T)(-step_size), wdT = (T)wd,
             decay = (T)(1.0 - lr * wd);
     const int lerp_lo = (1.0 - b1) < 0.5;
-    PAR_FOR(n)
-    for (npy_intp i = 0; i < n; i++) {
-        T gi = maximize ? -g[i] : g[i];
-        T pi = p[i];
-        if (wd != 0) {
-            if (decoupled) pi = pi * decay;
-            else gi = gi + pi * wdT;
+    /* the default settings: a branch-free copy of the loop below that vectorises */
+    const int plain = !amsgrad && !maximize && wd == 0 && lerp_lo;
+    PAR_REGION(n) {
+        VQ_FTZ_ON(csr);
+        if (plain) {
+            OMP_FOR_SIMD
+            for (npy_intp i = 0; i < n; i++) {
+                const T gi = g[i], d = gi - m[i], mi = m[i] + d * w;
+                const T vi = v[i] * b2T + (gi * ob2) * gi;
+                const T denom = F(sqrt)(vi) / bc2T + epsT;
+                nm[i] = mi;
+                nv[i] = vi;
+                np_[i] = p[i] + (mi / denom) * nss;
+            }
+        } else {
+            OMP_FOR
+            for (npy_intp i = 0; i < n; i++) {
+                T gi = maximize ? -g[i] : g[i];
+                T pi = p[i];
+                if (wd != 0) {
+                    if (decoupled) pi = pi * decay;
+                    else gi = gi + pi * wdT;
+                }
+                T d = gi - m[i];
+                T mi = lerp_lo ? m[i] + d * w : gi - d * w1;
+                T vi = v[i] * b2T + (gi * ob2) * gi;
+                T second = vi;
+                if (amsgrad) {
+                    second = vmax ? (vmax[i] >= vi || vmax[i] != vmax[i] ? vmax[i] : vi) : vi;
+                    nvmax[i] = second;
+                }
+                T denom = F(sqrt)(second) / bc2T + epsT;
+                nm[i] = mi;
+                nv[i] = vi;
+                np_[i] = pi + (mi / denom) * nss;
+            }
         }
-        T d = gi - m[i];
-        T mi = lerp_lo ? m[i] + d * w : gi - d * w1;
-        T vi = v[i] * b2T + (gi * ob2) * gi;
-        T second = vi;
-        if (amsgrad) {
-            second = vmax ? (vmax[i] >= vi || vmax[i] != vmax[i] ? vmax[i] : vi) : vi;
-            nvmax[i] = second;
-        }
-        T denom = F(sqrt)(second) / bc2T + epsT;
-        nm[i] = mi;
-        nv[i] = vi;
-        np_[i] = pi + (mi / denom) * nss;
+        VQ_FTZ_OFF(csr);
     }
 }
 #undef CAT

@@ -118,3 +118,18 @@ def test_nan_and_inf_propagate():
     np.testing.assert_array_equal(_ext.relu_backward(np.ones(4), view), view > 0)
     loss = _ext.softmax_xent(np.array([[np.nan, 1.0]], F32), np.array([1]))
     assert np.isnan(loss).all()
+
+
+def test_optimizer_steps_flush_subnormals_without_leaking_the_mode():
+    """Subnormal moments are flushed inside the update (they cost ~100x per operation) and the
+    thread's floating-point mode is restored afterwards."""
+    tiny = np.float32(1e-39)  # subnormal in float32
+    p, g = np.ones(4, F32), np.zeros(4, F32)
+    m = v = np.full(4, tiny, F32)
+    new_p, new_m, new_v, _ = _ext.adam_step(p, g, m, v, None, 3, 1e-3, 0.9, 0.999, 1e-8, 0.0,
+                                            False, False, False)
+    assert (new_m == 0).all() and (new_v == 0).all()  # 0.9 * 1e-39 would be subnormal
+    np.testing.assert_array_equal(new_p, p)
+    _, buf = _ext.sgd_step(p, g, np.full(4, tiny, F32), 0.1, 0.9, 0.0, False, 0.0, False)
+    assert (buf == 0).all()
+    assert np.multiply(np.full(4, tiny, F32), F32(1)).min() == tiny  # mode restored
