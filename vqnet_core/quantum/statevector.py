@@ -129,6 +129,10 @@ class StatevectorMachine(Machine):
 
     def _measure(self, B, n, state, measurements, shots, seed, dtype):
         rdt = _RDT[dtype]
+        if shots is None and B.kernel("sv_expval_pauli") is not None:
+            direct = _expvals_by_kernel(B, n, state, measurements, rdt)
+            if direct is not None:
+                return direct
 
         def probs_in_basis(rot):
             return K.probabilities(B, K.rotate_to_z(B, state, n, rot, dtype))
@@ -155,6 +159,11 @@ class StatevectorMachine(Machine):
             full = K.full_diag(B, vals, n, wires)
             diag = full if diag is None else B.binary("add", diag, full)
 
+        def add_z(weight, wires):  # weight [B, 1] times the +-1 diagonal of Z..Z on wires
+            nonlocal diag
+            d = B.binary("mul", weight, _z_signs(B, n, tuple(sorted(wires)), rdt))
+            diag = d if diag is None else B.binary("add", diag, d)
+
         # one-wire Z terms: their weights per wire, turned into one diagonal at the end
         zcols: list[tuple[int, Any]] = []
         for m, g in zip(measurements, upstream):
@@ -166,9 +175,7 @@ class StatevectorMachine(Machine):
                     if len(term) == 1 and term[0][1] == "Z":
                         zcols.append((term[0][0], B.binary("mul", gb, 2.0 * c)))
                     elif all(p == "Z" for _, p in term):
-                        wires = tuple(w for w, _ in term)
-                        sign = B.from_numpy((2.0 * c * K.parity(len(wires))).astype(rdt)[None])
-                        add_diag(B.binary("mul", gb, sign), wires)
+                        add_z(B.binary("mul", gb, 2.0 * c), tuple(w for w, _ in term))
                     else:
                         v = state
                         for w, p in term:
@@ -196,8 +203,7 @@ class StatevectorMachine(Machine):
             diag = d if diag is None else B.binary("add", diag, d)
         else:
             for w, col in zcols:
-                add_diag(B.binary("mul", col, B.from_numpy(np.array([[1.0, -1.0]], rdt))),
-                         (w,))
+                add_z(col, (w,))
         if diag is not None:
             v = B.binary("mul", state, B.astype(diag, dtype))
             phi = v if phi is None else B.binary("add", phi, v)
@@ -260,3 +266,48 @@ def _single(plan: Plan, run: list[int]) -> bool:
     """A run of one permutation or one gate on more than two wires (no sequence kernel)."""
     seg = plan.segments[run[0]]
     return len(run) == 1 and (seg.kind == "perm" or len(seg.wires) > 2)
+
+
+#: At most this many Pauli terms are read one kernel pass each (more: the shared fold of
+#: ``measure_eval`` reads the state about twice for all one-wire terms together).
+_KERNEL_TERMS = 2
+
+
+def _expvals_by_kernel(B, n: int, state, measurements, rdt: str) -> list | None:
+    """Exact expectation values through the backend's ``sv_expval_pauli`` kernel (one pass per
+    term, no probability array), or None where that is not the cheaper way."""
+    if any(m.kind != "expval" for m in measurements):
+        return None
+    terms = [t for m in measurements for t in m.observable.terms if t[1]]
+    if len(terms) > _KERNEL_TERMS:
+        return None
+    bsz = B.shape(state)[0]
+    out = []
+    for m in measurements:
+        total = None
+        for c, term in m.observable.terms:
+            if term:
+                word = ["I"] * n
+                for w, p in term:
+                    word[w] = p
+                v = B.binary("mul", K.expval_pauli(B, state, n, "".join(word)), float(c))
+            else:
+                v = B.full((bsz,), c, rdt)
+            total = v if total is None else B.binary("add", total, v)
+        out.append(B.astype(total, rdt) if B.dtype_name(total) != rdt else total)
+    return out
+
+
+_SIGNS: dict[tuple, Any] = {}
+
+
+def _z_signs(B, n: int, wires: tuple[int, ...], rdt: str) -> Any:
+    """The +-1 diagonal ``[1, 2^n]`` of ``Z`` on every wire of ``wires`` (kept for small n,
+    where rebuilding it costs more than the multiply that uses it)."""
+    key = (B.name, n, wires, rdt)
+    sign = _SIGNS.get(key)
+    if sign is None:
+        sign = K.full_diag(B, B.from_numpy(K.parity(len(wires)).astype(rdt)[None]), n, wires)
+        if n <= 12 and len(_SIGNS) < 256:
+            _SIGNS[key] = sign
+    return sign
