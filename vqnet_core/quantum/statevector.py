@@ -79,52 +79,51 @@ class StatevectorMachine(Machine):
             return K.apply_diag(B, state, n, seg.wires, mat)
         return K.apply_matrix(B, state, n, seg.wires, mat)
 
-    def _mats(self, B, plan: Plan, angles: np.ndarray, cdt: str) -> list[Any]:
-        """Every segment's matrix (a diagonal for ``diag``; None for ``perm``), native."""
-        out = []
-        for seg in plan.segments:
-            m = None if seg.kind == "perm" else segment_matrix(plan, seg, angles)
-            out.append(None if m is None else B.from_numpy(np.ascontiguousarray(m.astype(cdt))))
-        return out
-
     def simulate(self, circuit: Circuit, angles: np.ndarray, dtype: str) -> Any:
         """The final states ``[B, 2^n]`` as a native array."""
-        return self._simulate(self._plans.get(circuit), angles, dtype)
+        return self._simulate(self._plans.get(circuit), angles, dtype)[0]
 
-    def _simulate(self, plan: Plan, angles: np.ndarray, dtype: str) -> Any:
+    def _simulate(self, plan: Plan, angles: np.ndarray, dtype: str) -> tuple[Any, list]:
+        """The final states and every segment's matrix (NumPy, complex128; a diagonal for
+        ``diag``, None for ``perm``): the adjoint sweep reuses them."""
         B = get_backend()
         n = plan.num_wires
         init = np.zeros((1, 2**n), dtype=dtype)
         init[0, 0] = 1
         state = B.from_numpy(init)
-        mats = self._mats(B, plan, angles, dtype)
+        mats = [None if seg.kind == "perm" else segment_matrix(plan, seg, angles)
+                for seg in plan.segments]
+        native = [None if m is None else B.from_numpy(np.ascontiguousarray(m.astype(dtype)))
+                  for m in mats]
         for run in seq_runs(plan):
             if _single(plan, run):
-                state = self._apply(B, state, plan, plan.segments[run[0]], mats[run[0]], n)
+                state = self._apply(B, state, plan, plan.segments[run[0]], native[run[0]], n)
             else:
-                state = K.apply_seq(B, state, n, [(plan.segments[i].wires, mats[i]) for i in run])
+                state = K.apply_seq(B, state, n, [(plan.segments[i].wires, native[i])
+                                                  for i in run])
         bsz = angles.shape[0]
         if B.shape(state)[0] != bsz:
             state = B.broadcast_to(state, (bsz, 2**n))
-        return state
+        return state, mats
 
     def _execute(self, circuit, angles, measurements, shots, seed, dtype):
         B = get_backend()
         n = circuit.num_wires
         plan = self._plans.get(circuit)
-        state = self._simulate(plan, angles, dtype)
+        state, mats = self._simulate(plan, angles, dtype)
         # only expval / probs results are kept: no caller holds (and could change) the state
         keep = shots is None and all(m.kind in ("expval", "probs") for m in measurements)
-        self._last_run = (plan, B.name, angles.copy(), dtype, state) if keep else None
+        self._last_run = (plan, B.name, angles.copy(), dtype, state, mats) if keep else None
         return self._measure(B, n, state, measurements, shots, seed, dtype)
 
-    def _final_state(self, B, plan: Plan, angles: np.ndarray, dtype: str) -> Any:
-        """The final state, from the last forward run when it was this one."""
+    def _final_state(self, B, plan: Plan, angles: np.ndarray, dtype: str) -> tuple[Any, list]:
+        """The final state and segment matrices, from the last forward run when it was this
+        one."""
         last = self._last_run
         self._last_run = None
         if last is not None and last[0] is plan and last[1] == B.name and last[3] == dtype \
                 and last[2].shape == angles.shape and np.array_equal(last[2], angles):
-            return last[4]
+            return last[4], last[5]
         return self._simulate(plan, angles, dtype)
 
     def _measure(self, B, n, state, measurements, shots, seed, dtype):
@@ -221,7 +220,7 @@ class StatevectorMachine(Machine):
         first_trainable = next((i for i, s in enumerate(plan.segments) if s.trainable), None)
         if first_trainable is None:
             return B.from_numpy(grads.astype(rdt))
-        psi = self._final_state(B, plan, angles, dtype)
+        psi, mats = self._final_state(B, plan, angles, dtype)
         if B.shape(psi)[0] != bsz:
             psi = B.broadcast_to(psi, (bsz, 2**n))
         phic = B.unary("conj", self._bra(B, n, psi, measurements, upstream, dtype))
@@ -242,7 +241,7 @@ class StatevectorMachine(Machine):
             gates, trained = [], []
             for i in reversed(run):
                 seg = plan.segments[i]
-                m = segment_matrix(plan, seg, angles)
+                m = mats[i]
                 mb = m if seg.kind == "diag" else np.swapaxes(m, 1, 2)
                 mk = np.conj(mb)
                 gates.append((seg.wires, B.from_numpy(mk.astype(dtype)),
