@@ -10,11 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _ext
-
-
-def _pads4(padding: Any) -> tuple[int, int, int, int]:
-    (pt, pb), (pl, pr) = padding
-    return int(pt), int(pb), int(pl), int(pr)
+from ._nn import _pads4
 
 
 def _divisor(divisor_override: Any) -> float:
