@@ -286,6 +286,11 @@ def expval_pauli_reference(B, state: Array, n: int, word: str) -> Array:
     return B.reshape(B.matmul(m, sign), (bs,))
 
 
+#: From this many one-wire terms on, one fold over the state (:func:`weighted_z_sum`,
+#: :func:`single_wire_marginals`: about two passes for all of them) beats a pass per term.
+FOLD_MIN_TERMS = 3
+
+
 def weighted_z_sum(B, weights: Array, n: int) -> Array:
     """``d[b, x] = sum_w weights[b, w] (1 - 2 bit_w(x))`` (real ``[Bw, n]`` -> ``[Bw, 2^n]``):
     the diagonal of ``sum_w weights_w Z_w``, built by doubling (about two passes over the

@@ -111,7 +111,8 @@ def evaluate(B, n: int, measurements: Sequence[Measurement], probs_in_basis: Pro
 
 
 def _single_wire_bases(measurements: Sequence[Measurement]) -> set[tuple]:
-    """The measurement bases (rotations) in which more than two one-wire terms are read."""
+    """The measurement bases (rotations) in which at least ``FOLD_MIN_TERMS`` one-wire terms
+    are read."""
     count: dict[tuple, int] = {}
     for m in measurements:
         if m.kind != "expval":
@@ -120,7 +121,7 @@ def _single_wire_bases(measurements: Sequence[Measurement]) -> set[tuple]:
             if len(term) == 1:
                 rot = tuple((w, p) for w, p in term if p != "Z")
                 count[rot] = count.get(rot, 0) + 1
-    return {rot for rot, c in count.items() if c > 2}
+    return {rot for rot, c in count.items() if c >= K.FOLD_MIN_TERMS}
 
 
 def _clean(p: np.ndarray) -> np.ndarray:

@@ -194,7 +194,7 @@ class StatevectorMachine(Machine):
             else:
                 raise UnsupportedError(f"the adjoint method cannot differentiate a {m.kind} "
                                        "measurement")
-        if len(zcols) > 2:
+        if len(zcols) >= K.FOLD_MIN_TERMS:
             cols = [B.full((bsz, 1), 0, rdt)] * n
             for w, col in zcols:
                 cols[w] = B.binary("add", cols[w], col)
@@ -267,18 +267,13 @@ def _single(plan: Plan, run: list[int]) -> bool:
     return len(run) == 1 and (seg.kind == "perm" or len(seg.wires) > 2)
 
 
-#: At most this many Pauli terms are read one kernel pass each (more: the shared fold of
-#: ``measure_eval`` reads the state about twice for all one-wire terms together).
-_KERNEL_TERMS = 2
-
-
 def _expvals_by_kernel(B, n: int, state, measurements, rdt: str) -> list | None:
     """Exact expectation values through the backend's ``sv_expval_pauli`` kernel (one pass per
     term, no probability array), or None where that is not the cheaper way."""
     if any(m.kind != "expval" for m in measurements):
         return None
     terms = [t for m in measurements for t in m.observable.terms if t[1]]
-    if len(terms) > _KERNEL_TERMS:
+    if len(terms) >= K.FOLD_MIN_TERMS:  # then the shared fold of measure_eval is cheaper
         return None
     bsz = B.shape(state)[0]
     out = []
