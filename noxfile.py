@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import subprocess
 import tomllib
 
@@ -30,6 +31,37 @@ TIMEOUT = ["--timeout=600", "--timeout-method=thread"]
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = False
+# Under CI a Python that is not on PATH fails the run; by hand its sessions are skipped and the
+# `ci` run ends by saying so (session `report`).
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+nox.options.error_on_missing_interpreters = IN_CI
+
+
+def _select_pyenv_versions() -> None:
+    """Where pyenv manages the interpreters, select the newest installed patch release of each
+    version of the matrix, so that its ``pythonX.Y`` shims start (an explicit PYENV_VERSION is
+    kept)."""
+    if os.environ.get("PYENV_VERSION") or not shutil.which("pyenv"):
+        return
+    try:
+        run = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True,
+                             timeout=60, check=True)
+        current = subprocess.run(["pyenv", "version-name"], capture_output=True, text=True,
+                                 timeout=60, check=True).stdout.strip().split(":")
+    except (OSError, subprocess.SubprocessError):
+        return
+    installed = [v.strip() for v in run.stdout.split() if v.strip()[:1].isdigit()]
+    chosen = [c for c in current if c and c != "system"]
+    for want in PYTHONS:
+        found = [v for v in installed if v.startswith(want + ".") and v.replace(".", "").isdigit()]
+        best = max(found, key=lambda v: tuple(int(x) for x in v.split(".")), default=None)
+        if best and best not in chosen:
+            chosen.append(best)
+    if chosen:
+        os.environ["PYENV_VERSION"] = ":".join(chosen)
+
+
+_select_pyenv_versions()
 
 
 def _targets() -> list[tuple[str, str, str | None]]:
@@ -181,3 +213,39 @@ def ci(session: nox.Session) -> None:
     session.notify("asan")
     session.notify("examples")
     session.notify("wheels")
+    session.notify("report")
+
+
+def _missing_pythons() -> list[str]:
+    """The versions of PYTHONS that cannot be started as ``pythonX.Y`` (a pyenv shim for a
+    version that is not selected counts as missing)."""
+    missing = []
+    for v in PYTHONS:
+        try:
+            ok = subprocess.run([f"python{v}", "-c", ""], capture_output=True,
+                                timeout=60).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if not ok:
+            missing.append(v)
+    return missing
+
+
+@nox.session(python=False)
+def report(session: nox.Session) -> None:
+    """The last session of `ci`: says which Pythons were not there, so that a skipped session
+    is never mistaken for a passed one (and fails under CI)."""
+    missing = _missing_pythons()
+    if not missing:
+        session.log(f"every Python of the matrix ran: {', '.join(PYTHONS)}")
+        return
+    names = ", ".join(f"python{v}" for v in missing)
+    head = "CI needs every Python of the matrix" if IN_CI else "SKIPPED"
+    msg = (f"{head}: the sessions on Python {', '.join(missing)} did not run ({names} cannot be "
+           f"started from PATH). To run them, put those interpreters on PATH: with pyenv, "
+           f"`pyenv install {' '.join(missing)}` (the noxfile then selects them itself); with "
+           f"uv, `uv python install {' '.join(missing)}` and add ~/.local/bin to PATH; or your "
+           f"system's packages (e.g. python{missing[0]} from deadsnakes).")
+    if IN_CI:
+        session.error(msg)
+    session.warn(msg)

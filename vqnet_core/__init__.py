@@ -40,3 +40,19 @@ from .ops.functions import TENSOR_METHODS as _TM  # noqa: F401
 kbool, kint32, kint64 = bool_, int32, int64
 kfloat32, kfloat64, kcomplex64, kcomplex128 = float32, float64, complex64, complex128
 Tensor = QTensor
+
+# The subpackages are attributes (``vq.nn``, ``vq.optim``, ...) as in PyTorch, but imported on
+# first use: ``import vqnet_core`` stays as cheap as the tensor core.
+_SUBPACKAGES = frozenset({"cli", "data", "hooks", "nn", "optim", "qnn", "quantum", "utils"})
+
+
+def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _SUBPACKAGES)

