@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -100,15 +101,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0 if args.command is None else 2
     info = collect_info(do_import=not args.no_import)
-    if args.json:
+    try:
+        _print_info(info, as_json=args.json)
+    except BrokenPipeError:  # `vqnet info | head`: the reader left, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _print_info(info: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(info, indent=2, default=str))
-        return 0
+        return
     print(f"VQNet {info['vqnet']} (Python {info['python']}, {info['platform']})")
     _print_table("Array backends", info["array_backends"])
     _print_table("Quantum machines", info["machines"])
     for k, v in info.get("plugins", {}).items():
         print(f"  {k}: {v}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,8 +22,6 @@ from importlib import metadata
 from .protocol import ArrayBackend
 
 GROUP = "vqnet.array_backends"
-#: How to install the backends the project knows about.
-KNOWN_EXTRAS = {"cpu": 'pip install "vqnet[cpu]"', "gpu": 'pip install "vqnet[gpu]"'}
 
 
 class UnknownBackendError(ValueError):
@@ -82,13 +80,23 @@ _instances: dict[str, ArrayBackend] = {}
 _import_errors: dict[str, str] = {}
 
 
+def install_hint(extra: str) -> str:
+    """How to install the extra ``extra`` of vqnet (``". To install it: ..."``), or ``""`` when
+    the installed vqnet declares no such extra: a hint never names what does not exist."""
+    try:
+        extras = metadata.metadata("vqnet").get_all("Provides-Extra") or []
+    except metadata.PackageNotFoundError:
+        return ""
+    if extra not in extras:
+        return ""
+    return (f'. To install it: pip install "vqnet[{extra}]", or from a clone of the repository: '
+            f"python tools/install.py {extra}")
+
+
 def _unknown(name: str) -> UnknownBackendError:
     installed = sorted(list_entry_points(GROUP))
-    hints = "; ".join(f"{k}: {v}" for k, v in KNOWN_EXTRAS.items() if k not in installed)
     msg = f"unknown array backend {name!r}; installed: {', '.join(installed) or 'none'}"
-    if hints:
-        msg += f". To install more: {hints}"
-    return UnknownBackendError(msg)
+    return UnknownBackendError(msg + install_hint(name))
 
 
 def get_backend(name: str | ArrayBackend | None = None) -> ArrayBackend:

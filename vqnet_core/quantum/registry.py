@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend.registry import BackendImportError, list_entry_points, load_entry_point
+from ..backend.registry import (
+    BackendImportError,
+    install_hint,
+    list_entry_points,
+    load_entry_point,
+)
 from .machine import Machine
 
 GROUP = "vqnet.machines"
-#: How to install the machine families the project knows about.
-KNOWN_EXTRAS = {"qpanda": 'pip install "vqnet[qpanda]"', "qiskit": 'pip install "vqnet[qiskit]"',
-                "cirq": 'pip install "vqnet[cirq]"', "pennylane": 'pip install "vqnet[pennylane]"'}
 
 _local: dict[str, type[Machine]] = {}
 
@@ -46,7 +48,7 @@ def get_machine_class(name: str) -> type[Machine]:
     if name not in list_entry_points(GROUP):
         installed = available_machines()
         fam = name.split(".")[0]
-        hint = f". To install it: {KNOWN_EXTRAS[fam]}" if fam in KNOWN_EXTRAS else ""
+        hint = install_hint(fam)
         raise UnknownMachineError(f"unknown quantum machine {name!r}; installed: "
                                   f"{', '.join(installed) or 'none'}{hint}")
     try:
