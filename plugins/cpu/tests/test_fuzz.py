@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from vqnet_cpu import CpuBackend, _backend
@@ -14,7 +14,9 @@ from vqnet_cpu import CpuBackend, _backend
 from vqnet_core.backend.numpy_backend import NumpyBackend
 
 B, REF = CpuBackend(), NumpyBackend()
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True)
+# no deadline or speed health check: a loaded machine or an ASan build must not fail them
+FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
 DTYPES = st.sampled_from([np.float32, np.float64])
 TOL = {np.dtype(np.float32): dict(rtol=2e-5, atol=1e-6),
        np.dtype(np.float64): dict(rtol=1e-12, atol=1e-13)}

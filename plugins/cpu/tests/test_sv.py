@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vqnet_cpu import CpuBackend, _ext
 
@@ -13,7 +13,9 @@ from vqnet_core.backend.numpy_backend import NumpyBackend
 from vqnet_core.quantum import kernels as K
 
 B, REF = CpuBackend(), NumpyBackend()
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True)
+# no deadline or speed health check: a loaded machine or an ASan build must not fail them
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
 CDT = st.sampled_from([np.complex64, np.complex128])
 TOL = {np.dtype(np.complex64): dict(rtol=1e-4, atol=1e-5),
        np.dtype(np.complex128): dict(rtol=1e-11, atol=1e-12)}
