@@ -38,25 +38,27 @@ nox.options.error_on_missing_interpreters = IN_CI
 
 
 def _select_pyenv_versions() -> None:
-    """Where pyenv manages the interpreters, select the newest installed patch release of each
-    version of the matrix, so that its ``pythonX.Y`` shims start (an explicit PYENV_VERSION is
-    kept)."""
-    if os.environ.get("PYENV_VERSION") or not shutil.which("pyenv"):
+    """Where pyenv manages the interpreters, add the newest installed patch release of each
+    version of the matrix to the selected ones, so that its ``pythonX.Y`` shim starts. (pyenv's
+    shim sets PYENV_VERSION for the Python it runs, so the versions already there stay first.)"""
+    if not shutil.which("pyenv"):
         return
     try:
         run = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True,
                              timeout=60, check=True)
-        current = subprocess.run(["pyenv", "version-name"], capture_output=True, text=True,
-                                 timeout=60, check=True).stdout.strip().split(":")
+        current = os.environ.get("PYENV_VERSION") or subprocess.run(
+            ["pyenv", "version-name"], capture_output=True, text=True, timeout=60,
+            check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return
     installed = [v.strip() for v in run.stdout.split() if v.strip()[:1].isdigit()]
-    chosen = [c for c in current if c and c != "system"]
+    chosen = [c for c in current.split(":") if c and c != "system"]
     for want in PYTHONS:
+        if any(c == want or c.startswith(want + ".") for c in chosen):
+            continue
         found = [v for v in installed if v.startswith(want + ".") and v.replace(".", "").isdigit()]
-        best = max(found, key=lambda v: tuple(int(x) for x in v.split(".")), default=None)
-        if best and best not in chosen:
-            chosen.append(best)
+        if found:
+            chosen.append(max(found, key=lambda v: tuple(int(x) for x in v.split("."))))
     if chosen:
         os.environ["PYENV_VERSION"] = ":".join(chosen)
 
@@ -246,7 +248,7 @@ def report(session: nox.Session) -> None:
     is never mistaken for a passed one (and fails under CI)."""
     missing = _missing_pythons()
     if not missing:
-        session.log(f"every Python of the matrix ran: {', '.join(PYTHONS)}")
+        session.log(f"every Python of the matrix starts from PATH: {', '.join(PYTHONS)}")
         return
     names = ", ".join(f"python{v}" for v in missing)
     head = "CI needs every Python of the matrix" if IN_CI else "SKIPPED"
