@@ -14,9 +14,10 @@ default init it sat at chance for up to a dozen epochs, then jumped to 99%):
 
 - the single feature reaching Linear(1->2) is <Z>, in [-1, 1], so the class decision is
   ``dw * <Z> + db > 0`` (dw, db: the differences of its two weights and biases). The default
-  init draws both from U(-1, 1) (fan-in 1); where |db| > |dw| (half the seeds) the decision
-  boundary lies outside [-1, 1] and every image gets the same class, however well the layers
-  before separate the digits. Its bias starts at 0 here: the boundary starts at <Z> = 0;
+  init draws weights and biases from U(-1, 1) (fan-in 1); where |db| > |dw| (half the seeds)
+  the decision boundary lies outside [-1, 1] and every image gets the same class, however well
+  the layers before separate the digits. Its bias starts at 0 here: the boundary starts at
+  <Z> = 0;
 - Adam moves each weight by about lr per step, and batch 32 takes 25 steps an epoch where the
   paper's batch 1 takes 783; lr 5e-3 (about 1e-3 * sqrt(32)) lets the output layer's scale, and
   so the loss, keep up.
