@@ -82,10 +82,10 @@ def save_curves(history: dict[str, list[float]], args: argparse.Namespace, name:
 # ----------------------------------------------------------------- the MNIST CNN examples
 def parse_args(doc: str, argv: list[str] | None = None, **defaults: Any) -> argparse.Namespace:
     """The MNIST examples' flags; ``defaults`` may set ``epochs``, ``batch_size``,
-    ``batch_help`` and ``extra`` ({flag: add_argument keywords})."""
+    ``batch_help``, ``lr`` and ``extra`` ({flag: add_argument keywords})."""
     ap = example_parser(doc, epochs=defaults.get("epochs", 3),
                         batch_size=defaults.get("batch_size", 16),
-                        batch_help=defaults.get("batch_help"), lr=1e-3,
+                        batch_help=defaults.get("batch_help"), lr=defaults.get("lr", 1e-3),
                         limit_help="use only the first N training (and N//4 test) images: "
                                    "smoke runs")
     ap.add_argument("--root", default=None,

@@ -41,3 +41,19 @@ def test_quantum_example_runs(script, tmp_path):
     assert re.search(pattern, r.stdout), r.stdout
     png = tmp_path / (script[:-3] + ".png")
     assert png.is_file() and png.read_bytes()[:8] == PNG
+
+
+@pytest.mark.examples
+@pytest.mark.parametrize("seed", [0, 1, 4, 5])
+def test_hqcnn_learns_in_the_first_epoch(seed, tmp_path):
+    """Issue 9: on these seeds the default run sat at chance for up to a dozen epochs (the
+    Linear(1->2) after <Z> started with its decision boundary outside [-1, 1]); one epoch on 256
+    images now classifies most of the test images right."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, str(ROOT / "examples" / "hqcnn_mnist.py"), "--limit",
+                        "256", "--epochs", "1", "--seed", str(seed), "--out", str(tmp_path),
+                        "--no-progress"],
+                       capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = re.search(r"test accuracy after 1 epochs: ([01]\.\d+)", r.stdout)
+    assert m and float(m.group(1)) >= 0.9, r.stdout
