@@ -381,7 +381,7 @@ class NumpyBackend(ArrayBackend):
     def k_batch_norm(self, x, weight, bias, mean, var, eps):
         """Batch norm of x [N, C, ...] -> ``(y, mean, var)``: with ``mean`` / ``var`` None the
         batch's mean and biased variance per channel [C] (training), else the given ones."""
-        xs = x.reshape(x.shape[0], x.shape[1], -1)
+        xs = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))  # -1 fails on N = 0
         if mean is None:
             mean = xs.mean(axis=(0, 2))
             var = np.square(xs - mean[:, None]).mean(axis=(0, 2))
@@ -394,7 +394,8 @@ class NumpyBackend(ArrayBackend):
 
     def k_batch_norm_backward(self, g, x, weight, mean, var, eps, training, needs):
         """Gradients ``(dx, dweight, dbias)`` of :meth:`k_batch_norm` (``needs`` picks)."""
-        xs, gs = x.reshape(x.shape[0], x.shape[1], -1), g.reshape(x.shape[0], x.shape[1], -1)
+        flat = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))  # -1 fails on N = 0
+        xs, gs = x.reshape(flat), g.reshape(flat)
         invstd = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
         xhat = (xs - mean[:, None]) * invstd[:, None]
         sum_g, sum_gx = gs.sum(axis=(0, 2)), (gs * xhat).sum(axis=(0, 2))

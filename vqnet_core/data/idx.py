@@ -15,6 +15,7 @@ gzip-compressed.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -35,21 +36,23 @@ class IDXError(ValueError):
     """An IDX file is corrupt, truncated or not an IDX file at all."""
 
 
-def _is_gzip(path: str) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == b"\x1f\x8b"
+_DEFLATE_MAX_RATIO = 1032  # the most a deflate stream expands (zlib's technical note)
+_CHUNK = 1 << 20
 
 
-def _read_bytes(path: str) -> bytes:
-    # Sniff the gzip magic rather than trust the suffix: mirrors serve both.
-    if not _is_gzip(path):
-        with open(path, "rb") as f:
-            return f.read()
+def _read_exact(f, n: int, path: str) -> bytes:
     try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
+        return f.read(n)
     except (OSError, EOFError, zlib.error) as e:
         raise IDXError(f"{path}: corrupt or truncated gzip stream ({e})") from e
+
+
+def _trailing(f, path: str) -> int:
+    """How many bytes are left in ``f`` (read in chunks, never held at once)."""
+    extra = 0
+    while chunk := _read_exact(f, _CHUNK, path):
+        extra += len(chunk)
+    return extra
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -57,39 +60,57 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     Raises :class:`IDXError` (a ``ValueError``) naming the problem when the magic number, the
     dtype code or the size of the data is wrong, and ``FileNotFoundError`` when there is no
-    file.
+    file. The header's sizes are checked against the file's size before anything is
+    allocated.
 
     >>> from vqnet_core.data.mnist import sample_dir
     >>> read_idx(sample_dir() / "t10k-labels-idx1-ubyte.gz").shape
     (1000,)
     """
     path = os.fspath(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise IDXError(f"{path}: file too short for an IDX header ({len(raw)} bytes)")
-    zero, code, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0:
-        raise IDXError(f"{path}: bad magic number 0x{raw[:4].hex()}; an IDX file starts with "
-                       "two zero bytes")
-    if code not in _CODES:
-        raise IDXError(f"{path}: unknown IDX dtype code 0x{code:02x} (expected one of "
-                       f"{', '.join(f'0x{c:02x}' for c in _CODES)})")
-    if ndim == 0:
-        raise IDXError(f"{path}: IDX header declares 0 dimensions")
-    head = 4 + 4 * ndim
-    if len(raw) < head:
-        raise IDXError(f"{path}: truncated header: {ndim} dimensions need {head} bytes, the "
-                       f"file has {len(raw)}")
-    dims = struct.unpack(f">{ndim}I", raw[4:head])
-    dt = _CODES[code]
-    need = int(np.prod(dims, dtype=np.int64)) * dt.itemsize
-    have = len(raw) - head
-    if have < need:
-        raise IDXError(f"{path}: truncated data: shape {dims} of {dt.name} needs {need} bytes, "
-                       f"found {have}")
-    if have > need:
-        raise IDXError(f"{path}: {have - need} trailing bytes after the data of shape {dims}")
-    arr = np.frombuffer(raw, dtype=dt, count=need // dt.itemsize, offset=head)
+    size = os.path.getsize(path)
+    with open(path, "rb") as raw_f:
+        # Sniff the gzip magic rather than trust the suffix: mirrors serve both.
+        gz = raw_f.read(2) == b"\x1f\x8b"
+        raw_f.seek(0)
+        f = gzip.GzipFile(fileobj=raw_f, mode="rb") if gz else raw_f
+        # the most data bytes the file can hold: its size, or what its deflate stream can
+        # expand to
+        limit = size * _DEFLATE_MAX_RATIO if gz else size
+        where = f"a gzip file of {size} bytes" if gz else f"the file ({size} bytes)"
+        head4 = _read_exact(f, 4, path)
+        if len(head4) < 4:
+            raise IDXError(f"{path}: file too short for an IDX header ({len(head4)} bytes)")
+        zero, code, ndim = struct.unpack(">HBB", head4)
+        if zero != 0:
+            raise IDXError(f"{path}: bad magic number 0x{head4.hex()}; an IDX file starts "
+                           "with two zero bytes")
+        if code not in _CODES:
+            raise IDXError(f"{path}: unknown IDX dtype code 0x{code:02x} (expected one of "
+                           f"{', '.join(f'0x{c:02x}' for c in _CODES)})")
+        if ndim == 0:
+            raise IDXError(f"{path}: IDX header declares 0 dimensions")
+        head = 4 + 4 * ndim
+        dims_raw = _read_exact(f, 4 * ndim, path)
+        if len(dims_raw) < 4 * ndim:
+            raise IDXError(f"{path}: truncated header: {ndim} dimensions need {head} bytes, "
+                           f"the file has {4 + len(dims_raw)}")
+        dims = struct.unpack(f">{ndim}I", dims_raw)
+        dt = _CODES[code]
+        need = math.prod(dims) * dt.itemsize  # Python ints: no overflow
+        if need > limit:
+            raise IDXError(f"{path}: corrupt header: shape {dims} of {dt.name} declares "
+                           f"{need} bytes of data, more than {where} can hold")
+        data = _read_exact(f, need, path)
+        have = len(data)
+        if have < need:
+            raise IDXError(f"{path}: truncated data: shape {dims} of {dt.name} needs {need} "
+                           f"bytes, found {have}")
+        extra = _trailing(f, path)
+        if extra:
+            raise IDXError(f"{path}: {extra} trailing bytes after the {need} bytes of data of "
+                           f"shape {dims}")
+    arr = np.frombuffer(data, dtype=dt, count=need // dt.itemsize)
     return arr.reshape(dims).astype(dt.newbyteorder("="))
 
 

@@ -55,6 +55,13 @@ class _ConvNd(Module):
         if not isinstance(self.padding, str):
             self.padding = pair(self.padding, "padding", nd)
         self.output_padding = pair(_output_padding, "output_padding", nd)
+        for what, v, lo in (("kernel_size", self.kernel_size, 1), ("stride", self.stride, 1),
+                            ("dilation", self.dilation, 1),
+                            ("output_padding", self.output_padding, 0)) + (
+                (("padding", self.padding, 0),) if not isinstance(self.padding, str) else ()):
+            if min(v) < lo:
+                raise ValueError(f"{type(self).__name__}: {what} must be "
+                                 f"{'positive' if lo else 'non-negative'}, got {v}")
         has_bias = bool(pick("bias", bias, use_bias, True))
         d = float_dtype(dtype)
         if _transposed:

@@ -105,11 +105,16 @@ class _RNNBase(Module):
             raise ValueError(f"{type(self).__name__} expects input [seq, batch, "
                              f"{self.input_size}] (batch first if batch_first=True) or "
                              f"[seq, {self.input_size}], got shape {x.shape}")
+        shape = x.shape
         unbatched = x.ndim == 2
         if unbatched:
             x = sh.unsqueeze(x, 1)
         elif self.batch_first:
             x = sh.permute(x, (1, 0, 2))
+        if x.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}: the input sequence has length 0 (input "
+                             f"shape {shape}, batch_first={self.batch_first}); a recurrent "
+                             "layer needs at least one time step")
         return x, unbatched
 
     def _finish(self, out: QTensor, unbatched: bool) -> QTensor:

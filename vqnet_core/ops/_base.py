@@ -45,9 +45,17 @@ def python_to_numpy(data: Any, dtype: DType | None) -> np.ndarray:
         data = [x.numpy() if isinstance(x, QTensor) else x for x in data]
     try:
         arr = np.asarray(data)
-    except ValueError:
-        raise ValueError(f"cannot make a QTensor from ragged nested sequences "
-                         f"({type(data).__name__} whose rows differ in length)") from None
+    except (ValueError, OverflowError):
+        arr = None
+    if arr is None or arr.dtype.kind in "OUS" or (arr.dtype == np.uint64 and dtype is None):
+        err = _why_not_an_array(data, dtype)
+        if err is not None:
+            raise err
+        if arr is None:
+            raise ValueError(f"cannot make a QTensor from ragged nested sequences "
+                             f"({type(data).__name__} whose rows differ in length)")
+        if arr.dtype.kind == "O" and dtype is not None and dtype.kind in "fc":
+            arr = np.asarray(data, dtype=dtype.name)  # e.g. ints beyond int64 as floats
     if dtype is None and arr.dtype.kind == "f":
         arr = arr.astype(get_default_dtype().name)
     elif dtype is None and arr.dtype.kind == "c":
@@ -56,6 +64,51 @@ def python_to_numpy(data: Any, dtype: DType | None) -> np.ndarray:
         raise TypeError(f"cannot make a QTensor from {type(data).__name__} of ragged or "
                         "non-numeric data")
     return numpy_to_vqnet(arr, dtype)
+
+
+_MAX_NDIM = 64  # numpy's limit on dimensions
+_NUMBER = (bool, int, float, complex, np.generic)
+
+
+def _why_not_an_array(data: Any, dtype: DType | None) -> Exception | None:
+    """What is wrong with nested sequences numpy would not make a numeric array of: the first
+    rows of different lengths, a sequence next to a number, nesting past numpy's 64
+    dimensions, an int beyond int64 or a non-number, each with its index. Walks level by
+    level (no recursion: the input may be nested arbitrarily deep)."""
+    level = [("", data)]
+    for depth in range(_MAX_NDIM + 1):
+        seqs = [(p, x) for p, x in level if isinstance(x, (list, tuple, np.ndarray, QTensor))]
+        if not seqs:
+            break
+        if len(seqs) != len(level):
+            p_num = next(p for p, x in level if not isinstance(x, (list, tuple, np.ndarray,
+                                                                   QTensor)))
+            return ValueError(f"cannot make a QTensor from ragged nested sequences: "
+                              f"data{seqs[0][0]} is a sequence but data{p_num} is not")
+        if depth == _MAX_NDIM:
+            return ValueError(f"cannot make a QTensor from sequences nested more than "
+                              f"{_MAX_NDIM} deep (numpy's limit on dimensions); flatten or "
+                              "reshape the data")
+        if any(isinstance(x, (np.ndarray, QTensor)) for _, x in seqs):
+            return None  # arrays inside lists: numpy's own message is as good
+        n0 = len(seqs[0][1])
+        odd = next(((p, x) for p, x in seqs if len(x) != n0), None)
+        if odd is not None:
+            return ValueError(f"cannot make a QTensor from ragged nested sequences: "
+                              f"data{seqs[0][0]} has length {n0} but data{odd[0]} has length "
+                              f"{len(odd[1])}")
+        level = [(f"{p}[{i}]", y) for p, x in seqs for i, y in enumerate(x)]
+    for p, x in level:
+        if not isinstance(x, _NUMBER):
+            return TypeError(f"cannot make a QTensor: data{p} is a {type(x).__name__} "
+                             f"({x!r:.40}), not a number")
+    if dtype is None or dtype.kind not in "fc":
+        for p, x in level:
+            if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63:
+                return OverflowError(f"cannot make a QTensor: the integer data{p} = {x} does "
+                                     "not fit in int64; pass it as a float (float(x)) or "
+                                     "give dtype='float64'")
+    return None
 
 
 def to_tensor(x: Any, B=None, dtype: Any = None) -> QTensor:

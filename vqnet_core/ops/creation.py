@@ -148,6 +148,13 @@ class _Seed:
     counter = 0
 
 
+def _seed_int(seed: Any, fn: str) -> int:
+    """``seed`` as a Python int; a TypeError naming ``fn`` for anything that is not one."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{fn}: the seed must be an int, got {type(seed).__name__} {seed!r}")
+    return int(seed)
+
+
 def manual_seed(seed: int) -> None:
     """Seed VQNet's random numbers; the same seed replays the same sequence on every backend
     with the same counter-based generator.
@@ -157,7 +164,7 @@ def manual_seed(seed: int) -> None:
     >>> a.tolist() == b.tolist()
     True
     """
-    _Seed.seed = int(seed) & 0xFFFFFFFFFFFFFFFF
+    _Seed.seed = _seed_int(seed, "manual_seed") & 0xFFFFFFFFFFFFFFFF
     _Seed.counter = 0
 
 

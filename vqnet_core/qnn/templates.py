@@ -92,6 +92,16 @@ def AmplitudeEmbeddingCircuit(q: Recorder, x: QTensor, wires: Sequence[int] | No
     if nf < d:
         x = F.pad(x, (0, d - nf), value=pad_with)
     norm = F.sqrt(F.sum(x * x, axis=1, keepdims=True))
+    nv = norm.numpy().reshape(-1)
+    if not np.all(np.isfinite(nv)):
+        rows = np.flatnonzero(~np.isfinite(nv))
+        raise ValueError(f"AmplitudeEmbeddingCircuit: the features of sample(s) "
+                         f"{rows[:5].tolist()} contain NaN or infinity")
+    if normalize and not np.all(nv > 0):
+        rows = np.flatnonzero(~(nv > 0))
+        raise ValueError(f"AmplitudeEmbeddingCircuit: the features of sample(s) "
+                         f"{rows[:5].tolist()} are all zero (norm 0), which no quantum state "
+                         "has; drop those samples or give pad_with a non-zero value")
     if normalize:
         x = x / norm
     elif not np.allclose(norm.numpy(), 1.0, atol=1e-6):

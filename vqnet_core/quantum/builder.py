@@ -145,7 +145,7 @@ class Recorder:
         from ..ops.creation import zeros
         from ..ops.shape import broadcast_to
 
-        bsz = self.batch_size or 1
+        bsz = 1 if self.batch_size is None else self.batch_size  # 0: an empty batch
         if not self.measurements:
             raise ValueError("the circuit function recorded no measurement; call q.expval(...), "
                              "q.probs(...), q.sample(...) or q.state()")

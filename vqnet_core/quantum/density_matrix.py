@@ -25,7 +25,7 @@ from .machine import Machine, MachineCapabilities
 from .measure_eval import evaluate
 from .noise import NoiseModel
 from .plan import compile_plan, op_matrix, op_params, segment_matrix
-from .statevector import PlanCache
+from .statevector import PlanCache, _estimate
 
 _RDT = {"complex64": "float32", "complex128": "float64"}
 
@@ -45,6 +45,12 @@ class DensityMatrixMachine(Machine):
         self.noise_model = noise_model
         self._plans = PlanCache(fuse=True)
         self._pcache: dict = {}
+
+    def memory_estimate(self, circuit, batch, measurements, shots, dtype, adjoint=False):
+        n = circuit.num_wires
+        # a density measurement is a view of the evolved matrices: nothing extra
+        return _estimate(n, 4**n, batch, [m for m in measurements if m.kind != "density"],
+                         shots, dtype, 3, "vectorised density matrix")
 
     # ---------------------------------------------------------------- helpers
     def _perm2(self, B, n: int, index: np.ndarray):

@@ -84,6 +84,24 @@ def _split(B, g: Any, measurements: Sequence[Measurement], n: int) -> list[Any]:
     return out
 
 
+def _empty_batch(machine: Machine, circuit: Circuit, angles: QTensor,
+                 measurements: Sequence[Measurement], diff_method: str, shots: int | None,
+                 seed: int | None, dtype: str, out_dtype: Any) -> QTensor:
+    """The result of a batch of 0 rows: one row of zero angles is run (for the result's
+    shape, dtype and the machine's checks) and its first 0 rows kept, as torch layers give
+    empty results for empty batches; the gradient w.r.t. the angles is empty too."""
+    B = angles._b
+    S = B.shape(angles._data)[1]
+    one = QTensor._wrap(B.full((1, S), 0, angles.dtype.name), B, angles.dtype)
+    res = run_circuit(machine, circuit, one, measurements, diff_method, shots, seed, dtype,
+                      out_dtype)
+    out = B.getitem(res._data, (slice(0, 0),))
+    if not angles.requires_grad or res.dtype.kind not in "fc":
+        return QTensor._wrap(out, B, res.dtype)
+    return make(out, B, res.dtype, (angles,),
+                lambda g: (B.full((0, S), 0, angles.dtype.name),), "circuit")
+
+
 def run_circuit(machine: Machine, circuit: Circuit, angles: QTensor,
                 measurements: Sequence[Measurement], diff_method: str = "best",
                 shots: int | None = None, seed: int | None = None,
@@ -106,9 +124,13 @@ def run_circuit(machine: Machine, circuit: Circuit, angles: QTensor,
     if a_np.ndim != 2:
         raise MachineError(f"angles must have shape [B, S], got {a_np.shape}")
     bsz = a_np.shape[0]
+    if bsz == 0:
+        return _empty_batch(machine, circuit, angles, ms, diff_method, shots, seed, dtype,
+                            out_dtype)
     fast = _prevalidated(machine, circuit, ms, shots, dtype)
     if fast:
         a64 = _check_angles(a_np, circuit)
+        machine.check_memory(circuit, bsz, ms, shots, dtype)
         results = machine._execute(circuit, a64, ms, shots, seed, dtype)
     else:
         results = machine.execute(circuit, angles._data, ms, shots, seed, dtype)
@@ -133,6 +155,7 @@ def run_circuit(machine: Machine, circuit: Circuit, angles: QTensor,
             ups = _split(B, g, ms, n)
             if method == "adjoint":
                 if fast:  # validated by the forward call above
+                    machine.check_memory(circuit, a.shape[0], ms, None, dtype, adjoint=True)
                     ga = machine._vjp(circuit, a.astype(np.float64, copy=False), ms, ups,
                                       dtype)
                 else:

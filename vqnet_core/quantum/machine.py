@@ -21,6 +21,7 @@ conformance suite turns what is not declared into skips.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,76 @@ class MachineError(ValueError):
 
 class UnsupportedError(MachineError):
     """The machine does not support a gate, measurement or option."""
+
+
+# ---------------------------------------------------------------- memory
+MEMORY_ENV = "VQNET_MAX_STATE_BYTES"  # a limit in bytes on one run's estimated memory
+_CHECK_FROM = 256 << 20  # smaller estimates are not compared to the system's free memory
+_MAX_SHOTS = 2**63 - 1  # numpy draws counts as int64
+
+
+def _gib(n: int) -> str:
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n} B"
+
+
+def _cgroup_free() -> int | None:
+    """What the memory cgroup (v2, else v1) still lets this process allocate."""
+    for limit, used in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                        ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                         "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit) as f:
+                lim = f.read().strip()
+            if lim == "max":
+                return None
+            with open(used) as f:
+                return max(int(lim) - int(f.read().strip()), 0)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate: /proc/meminfo's MemAvailable (else the free
+    physical pages), capped by the memory cgroup's limit; None when unknown."""
+    avail = None
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            avail = None
+    cg = _cgroup_free()
+    if cg is not None:
+        avail = cg if avail is None else min(avail, cg)
+    return avail
+
+
+def memory_limit(estimate: int) -> tuple[int, str] | None:
+    """``(limit, where it comes from)`` for a run estimated at ``estimate`` bytes: the
+    ``VQNET_MAX_STATE_BYTES`` environment variable when set, else the available memory
+    (read only for estimates of 256 MiB and more); None when nothing limits it."""
+    env = os.environ.get(MEMORY_ENV)
+    if env:
+        try:
+            lim = int(float(env))
+        except ValueError:
+            raise ValueError(f"{MEMORY_ENV} must be a number of bytes, got {env!r}") from None
+        return lim, f"the limit {MEMORY_ENV}={env}"
+    if estimate < _CHECK_FROM:
+        return None
+    avail = available_memory()
+    return None if avail is None else (avail, "memory available")
 
 
 @dataclass(frozen=True)
@@ -74,6 +145,7 @@ class Machine:
         """Run ``circuit`` once per row of ``angles`` ``[B, S]`` (native array or numpy);
         returns one native array per measurement (see the module docstring)."""
         a = self.validate(circuit, angles, measurements, shots, dtype)
+        self.check_memory(circuit, a.shape[0], measurements, shots, dtype)
         return self._execute(circuit, a, list(measurements), shots, seed, dtype)
 
     def vjp(self, circuit: Circuit, angles: Any, measurements: Sequence[Measurement],
@@ -84,11 +156,40 @@ class Machine:
             raise UnsupportedError(f"machine {self.name!r} has no adjoint vjp; use "
                                    "diff_method='parameter-shift' or 'finite-diff'")
         a = self.validate(circuit, angles, measurements, None, dtype)
+        self.check_memory(circuit, a.shape[0], measurements, None, dtype, adjoint=True)
         return self._vjp(circuit, a, list(measurements), list(upstream), dtype)
 
     def supports_vjp(self, measurements: Sequence[Measurement]) -> bool:
         """Whether :meth:`vjp` can differentiate these measurements."""
         return self.capabilities.adjoint
+
+    def memory_estimate(self, circuit: Circuit, batch: int,
+                        measurements: Sequence[Measurement], shots: int | None, dtype: str,
+                        adjoint: bool = False) -> tuple[int, str] | None:
+        """``(bytes, what they hold)``: roughly the most memory one run needs, or None when
+        the machine cannot tell (the default). Simulators override it."""
+        return None
+
+    def check_memory(self, circuit: Circuit, batch: int, measurements: Sequence[Measurement],
+                     shots: int | None, dtype: str, adjoint: bool = False) -> None:
+        """Raise :class:`MachineError` before a run whose :meth:`memory_estimate` exceeds the
+        memory available (or ``VQNET_MAX_STATE_BYTES``), instead of allocating until a
+        ``MemoryError`` or the OOM killer."""
+        est = self.memory_estimate(circuit, batch, measurements, shots, dtype, adjoint)
+        if est is None:
+            return
+        need, what = est
+        lim = memory_limit(need)
+        if lim is None or need <= lim[0]:
+            return
+        hint = "use fewer wires or a smaller batch (run the batch in chunks)"
+        if shots is not None and any(m.kind == "sample" for m in measurements):
+            hint = "use fewer shots, " + hint
+        if dtype == "complex128":
+            hint += ", or dtype='complex64'"
+        raise MachineError(f"machine {self.name!r}: {circuit.num_wires} wires x batch {batch} "
+                           f"x {dtype} needs about {need} bytes ({_gib(need)}: {what}), more "
+                           f"than the {lim[0]} bytes ({_gib(lim[0])}) of {lim[1]}; {hint}")
 
     # ---------------------------------------------------------------- for subclasses
     def _execute(self, circuit, angles, measurements, shots, seed, dtype):
@@ -141,6 +242,9 @@ class Machine:
         if shots is not None:
             if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
                 raise MachineError(f"shots must be a positive int or None, got {shots!r}")
+            if shots > _MAX_SHOTS:
+                raise MachineError(f"shots={shots} is more than can be counted (at most 2**63 - "
+                                   "1); use fewer shots, or shots=None for exact results")
             if not caps.shots:
                 raise UnsupportedError(f"machine {self.name!r} does not take shots")
         else:

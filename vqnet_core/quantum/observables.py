@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,13 @@ class Hamiltonian:
 
     terms: tuple[tuple[float, PauliTerm], ...]
 
+    def __post_init__(self) -> None:
+        for c, t in self.terms:
+            if not math.isfinite(c):
+                word = " ".join(f"{p}{w}" for w, p in t) or "I"
+                raise ValueError(f"the coefficient of the observable term {word!r} is {c!r}; "
+                                 "coefficients must be finite real numbers")
+
     @classmethod
     def from_any(cls, obs: Any) -> Hamiltonian:
         """Accepts a Hamiltonian, a dict ``{"Z0 Z1": 0.5}``, a Pauli string ``"Z0"``, or a
@@ -62,7 +70,7 @@ class Hamiltonian:
             return cls(((1.0, parse_pauli(obs)),))
         if isinstance(obs, Mapping):
             items = list(obs.items())
-            return cls(tuple((_coeff(c), parse_pauli(k)) for k, c in items))
+            return cls(tuple((_coeff(c, k), parse_pauli(k)) for k, c in items))
         if isinstance(obs, (list, tuple)):
             out = []
             for item in obs:
@@ -70,7 +78,7 @@ class Hamiltonian:
                     raise TypeError(f"expected (coeff, pauli_string) pairs, got {item!r}")
                 a, b = item
                 c, w = (a, b) if isinstance(b, str) else (b, a)
-                out.append((_coeff(c), parse_pauli(w)))
+                out.append((_coeff(c, w), parse_pauli(w)))
             return cls(tuple(out))
         raise TypeError(f"cannot make an observable from {type(obs).__name__}; use a dict like "
                         "{'Z0 Z1': 0.5} or a Pauli string")
@@ -98,11 +106,16 @@ class Hamiltonian:
         return f"Hamiltonian({body})"
 
 
-def _coeff(c: Any) -> float:
+def _coeff(c: Any, term: Any = None) -> float:
+    of = f" of the term {term!r}" if term is not None else ""
     try:
         v = complex(c)
     except (TypeError, ValueError):
-        raise TypeError(f"an observable coefficient must be a real number, got {c!r}") from None
+        raise TypeError(f"the observable coefficient{of} must be a real number, got "
+                        f"{c!r}") from None
     if v.imag != 0:
-        raise ValueError(f"observable coefficients must be real (Hermitian), got {c!r}")
+        raise ValueError(f"observable coefficients must be real (Hermitian), got {c!r}{of}")
+    if not math.isfinite(v.real):
+        raise ValueError(f"the observable coefficient{of} is {c!r}; coefficients must be "
+                         "finite real numbers")
     return float(v.real)

@@ -343,10 +343,55 @@ for _name, _q in (("x", "X"), ("y", "Y"), ("z", "Z"), ("h", "H"), ("s", "S"), ("
     _BUILTIN[_name] = (_g.num_params, _g.num_wires, _c(_q))
 
 
+# limits on what a program may make the parser do: nested sub-expressions (each costs a few
+# Python frames to parse and evaluate), qubits in all qregs (a broadcast lists them all) and
+# operations after expanding gate definitions (a chain of gates each applying the previous
+# one twice doubles at every step)
+MAX_NESTING = 100
+MAX_QUBITS = 1 << 16
+MAX_OPS = 10_000_000
+
+
+def _fold(parts: list[tuple[str, Expr, int]]) -> Expr:
+    """A chain ``a op b op c ...`` (left-associative) evaluated in a loop, not as nested
+    closures: a long sum must not hit the recursion limit."""
+    if len(parts) == 1:
+        return parts[0][1]
+
+    def run(e: dict[str, float]) -> float:
+        v = parts[0][1](e)
+        for op, f, line in parts[1:]:
+            b = f(e)
+            if op == "+":
+                v = v + b
+            elif op == "-":
+                v = v - b
+            elif op == "*":
+                v = v * b
+            else:
+                v = _div(v, b, line)
+        return v
+    return run
+
+
+def _pow(a: float, b: float, line: int) -> float:
+    shown = f"({a!r})^{b!r}" if a < 0 else f"{a!r}^{b!r}"
+    try:
+        v = a ** b
+    except (OverflowError, ZeroDivisionError) as exc:
+        why = "overflows a float" if isinstance(exc, OverflowError) else "divides by zero"
+        raise QasmError(f"line {line}: {shown} {why}") from None
+    if isinstance(v, complex):
+        raise QasmError(f"line {line}: {shown} is not a real number (a negative base to a "
+                        "fractional power)")
+    return v
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0  # of sub-expressions being parsed
         self.qregs: dict[str, tuple[int, int]] = {}  # name -> (offset, size)
         self.cregs: dict[str, int] = {}
         self.gates: dict[str, _GateDef] = {}
@@ -389,26 +434,30 @@ class _Parser:
 
     # ------------------------------------------------------------ expressions
     def expr(self) -> Expr:
-        left = self.term()
+        parts = [("+", self.term(), 0)]
         while self.tok.text in ("+", "-"):
-            op = self.next().text
-            right = self.term()
-            left = (lambda a, b: lambda e: a(e) + b(e))(left, right) if op == "+" else \
-                (lambda a, b: lambda e: a(e) - b(e))(left, right)
-        return left
+            t = self.next()
+            parts.append((t.text, self.term(), t.line))
+        return _fold(parts)
 
     def term(self) -> Expr:
-        left = self.unary()
+        parts = [("*", self.unary(), 0)]
         while self.tok.text in ("*", "/"):
             t = self.next()
-            right = self.unary()
-            if t.text == "*":
-                left = (lambda a, b: lambda e: a(e) * b(e))(left, right)
-            else:
-                left = (lambda a, b, line: lambda e: _div(a(e), b(e), line))(left, right, t.line)
-        return left
+            parts.append((t.text, self.unary(), t.line))
+        return _fold(parts)
 
     def unary(self) -> Expr:
+        if self.depth >= MAX_NESTING:
+            raise self.err(f"expression nested more than {MAX_NESTING} levels deep "
+                           "(parentheses, signs or powers); simplify it")
+        self.depth += 1
+        try:
+            return self._unary()
+        finally:
+            self.depth -= 1
+
+    def _unary(self) -> Expr:
         if self.tok.text == "-":
             self.next()
             inner = self.unary()
@@ -418,9 +467,9 @@ class _Parser:
             return self.unary()
         base = self.primary()
         if self.tok.text == "^":
-            self.next()
+            line = self.next().line
             ex = self.unary()
-            return lambda e: base(e) ** ex(e)
+            return lambda e: _pow(base(e), ex(e), line)
         return base
 
     def primary(self) -> Expr:
@@ -507,6 +556,9 @@ class _Parser:
             if name.text in self.qregs or name.text in self.cregs:
                 raise self.err(f"register {name.text!r} is declared twice", name)
             if kw == "qreg":
+                if self.nq + size > MAX_QUBITS:
+                    raise self.err(f"qreg {name.text}[{size}] takes the program past "
+                                   f"{MAX_QUBITS} qubits", name)
                 self.qregs[name.text] = (self.nq, size)
                 self.nq += size
             else:
@@ -628,6 +680,8 @@ class _Parser:
                                f"{len(exprs)} and {len(args)}", t)
             body.append((gname, exprs, args, t.line))
         self.next()
+        if name.text in self.gates:
+            raise self.err(f"gate {name.text!r} is defined twice", name)
         self.gates[name.text] = _GateDef(params, qubits, body)
 
     def application(self) -> None:
@@ -668,6 +722,9 @@ class _Parser:
             for gname, exprs, args, bline in g.body:
                 self.apply(gname, [ex(env) for ex in exprs], [qmap[a] for a in args], bline)
             return
+        if len(self.ops) >= MAX_OPS:
+            raise QasmError(f"line {line}: the program expands to more than {MAX_OPS} "
+                            "operations")
         self.ops.extend(_BUILTIN[name][2](vals, wires))
 
 
@@ -687,4 +744,9 @@ def from_qasm(text: str) -> Circuit:
     """
     if not isinstance(text, str):
         raise TypeError(f"from_qasm needs the program text (str), got {type(text).__name__}")
-    return _Parser(text).parse()
+    p = _Parser(text)
+    try:
+        return p.parse()
+    except RecursionError:  # a backstop: the limits above keep well below Python's
+        raise QasmError(f"line {p.tok.line}: the program is nested too deeply to "
+                        "parse") from None

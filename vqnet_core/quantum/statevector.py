@@ -67,6 +67,10 @@ class StatevectorMachine(Machine):
         # angles right after it (autograd's backward) starts from that state
         self._last_run: tuple | None = None
 
+    def memory_estimate(self, circuit, batch, measurements, shots, dtype, adjoint=False):
+        return _estimate(circuit.num_wires, 2**circuit.num_wires, batch, measurements, shots,
+                         dtype, 4 if adjoint else 3, "state")
+
     # ---------------------------------------------------------------- simulation
     def _apply(self, B, state, plan: Plan, seg, mat, n: int, inverse: bool = False):
         if seg.kind == "perm":
@@ -259,6 +263,29 @@ class StatevectorMachine(Machine):
                     else:
                         grads[:, col] += np.real(np.sum(np.matmul(mk, dm) * R, axis=(-2, -1)))
         return B.from_numpy(grads.astype(rdt))
+
+
+def _estimate(n: int, dim: int, batch: int, measurements, shots, dtype: str, copies: int,
+              what: str) -> tuple[int, str]:
+    """The bytes of ``copies`` arrays ``[batch, dim]`` of ``dtype`` (the state and a gate's
+    output and temporaries; the adjoint sweep also holds the bra) plus what the
+    measurements allocate: a density matrix ``[batch, 2^n, 2^n]``, sampled bits
+    ``[batch, shots, k]`` with their draws. Python ints: no overflow."""
+    item = 8 if dtype == "complex64" else 16
+    one = batch * dim * item
+    need = copies * one
+    parts = [f"{copies} x the {what} [{batch}, {dim}] of {one} bytes"]
+    for m in measurements:
+        if m.kind == "density":
+            d = batch * 4**n * item
+            need += d
+            parts.append(f"the density matrices of {d} bytes")
+        elif m.kind == "sample" and shots is not None:
+            k = len(m.wires) if m.wires is not None else n
+            s = batch * shots * 8 * (2 + 2 * k)
+            need += s
+            parts.append(f"{shots} shots of {k} bits, {s} bytes")
+    return need, ", ".join(parts)
 
 
 def _single(plan: Plan, run: list[int]) -> bool:

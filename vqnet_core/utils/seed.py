@@ -21,9 +21,9 @@ def seed_everything(seed: int) -> int:
     >>> a == b
     True
     """
-    from ..ops.creation import manual_seed
+    from ..ops.creation import _seed_int, manual_seed
 
-    seed = int(seed)
+    seed = _seed_int(seed, "seed_everything")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
     manual_seed(seed)

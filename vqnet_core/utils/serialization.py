@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -35,6 +36,10 @@ FORMAT = "vqnet-state"
 VERSION = 1
 _MANIFEST = "__vqnet_manifest__"
 _SAFE_KINDS = "biufc"  # numpy dtype kinds an array may have (never object)
+# the deepest nesting of dicts / lists / tuples save writes and load reads (a state dict is a
+# few levels deep; the limit keeps both far from Python's recursion limit)
+MAX_DEPTH = 128
+_DEFLATE_MAX_RATIO = 1032  # the most a deflate stream can expand (zlib's technical note)
 
 
 class NotAVQNetFileError(ValueError):
@@ -45,6 +50,7 @@ class NotAVQNetFileError(ValueError):
 class _Writer:
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
+        self.open: set[int] = set()  # ids of the containers being encoded (cycle check)
 
     def array(self, a: np.ndarray, where: str) -> str:
         if a.dtype.kind not in _SAFE_KINDS:
@@ -53,7 +59,19 @@ class _Writer:
         self.arrays[key] = a
         return key
 
-    def encode(self, obj: Any, where: str) -> dict[str, Any]:
+    def encode(self, obj: Any, where: str, depth: int = 0) -> dict[str, Any]:
+        if isinstance(obj, (dict, list, tuple)):
+            if id(obj) in self.open:
+                raise ValueError(f"save: {where} contains itself (a reference cycle); a save "
+                                 "file stores a tree of values")
+            if depth >= MAX_DEPTH:
+                raise ValueError(f"save: {where} is nested more than {MAX_DEPTH} dicts / lists "
+                                 "/ tuples deep; flatten the structure")
+            self.open.add(id(obj))
+            try:
+                return self._container(obj, where, depth + 1)
+            finally:
+                self.open.discard(id(obj))
         if obj is None:
             return {"t": "none"}
         if isinstance(obj, np.generic):  # before the Python types: np.float64 is a float
@@ -75,16 +93,17 @@ class _Writer:
             return {"t": "ndarray", "a": self.array(obj, where)}
         if isinstance(obj, DType):
             return {"t": "dtype", "v": obj.name}
-        if isinstance(obj, dict):
-            items = [[self.encode(k, f"{where}[key {k!r}]"), self.encode(v, f"{where}[{k!r}]")]
-                     for k, v in obj.items()]
-            return {"t": "odict" if isinstance(obj, OrderedDict) else "dict", "items": items}
-        if isinstance(obj, (list, tuple)):
-            return {"t": "list" if isinstance(obj, list) else "tuple",
-                    "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
         raise TypeError(f"save: cannot store an object of type {type(obj).__name__} at {where} "
                         "(supported: QTensor, numpy arrays and scalars, numbers, str, bool, "
                         "None, and dicts / lists / tuples of them)")
+
+    def _container(self, obj: Any, where: str, depth: int) -> dict[str, Any]:
+        if isinstance(obj, dict):
+            items = [[self.encode(k, f"{where}[key {k!r}]", depth),
+                      self.encode(v, f"{where}[{k!r}]", depth)] for k, v in obj.items()]
+            return {"t": "odict" if isinstance(obj, OrderedDict) else "dict", "items": items}
+        return {"t": "list" if isinstance(obj, list) else "tuple",
+                "items": [self.encode(v, f"{where}[{i}]", depth) for i, v in enumerate(obj)]}
 
 
 def save(obj: Any, path: str | os.PathLike | Any) -> None:
@@ -93,6 +112,9 @@ def save(obj: Any, path: str | os.PathLike | Any) -> None:
 
     ``path`` may also be a writable binary file object. A path is written atomically.
     """
+    if isinstance(path, io.TextIOBase):
+        raise TypeError("save: the file object is open in text mode; open it in binary mode "
+                        "(open(path, 'wb'))")
     w = _Writer()
     manifest = {"format": FORMAT, "version": VERSION, "root": w.encode(obj, "root")}
     blob = np.frombuffer(json.dumps(manifest, allow_nan=False).encode("utf-8"), dtype=np.uint8)
@@ -116,10 +138,11 @@ def save(obj: Any, path: str | os.PathLike | Any) -> None:
 
 # ---------------------------------------------------------------- decoding
 class _Reader:
-    def __init__(self, npz: Any, backend: Any, name: str) -> None:
+    def __init__(self, npz: Any, backend: Any, name: str, size: int) -> None:
         self.npz = npz
         self.backend = backend
         self.name = name
+        self.size = size  # of the whole file, in bytes
 
     def bad(self, why: str) -> NotAVQNetFileError:
         return NotAVQNetFileError(f"{self.name}: corrupt VQNet save file ({why})")
@@ -127,6 +150,7 @@ class _Reader:
     def array(self, key: Any) -> np.ndarray:
         if not isinstance(key, str) or key == _MANIFEST or key not in self.npz.files:
             raise self.bad(f"missing array {key!r}")
+        self.check_size(key)
         try:
             a = self.npz[key]
         except ValueError as exc:  # object arrays need pickle: refused
@@ -135,9 +159,48 @@ class _Reader:
             raise self.bad(f"array {key!r} has unsupported dtype {a.dtype}")
         return a
 
-    def decode(self, node: Any) -> Any:
+    def check_size(self, key: str) -> None:
+        """Refuse an array whose header declares more data than the file holds, before numpy
+        allocates it (a 1 KiB file may claim 10^12 elements)."""
+        zf = getattr(self.npz, "zip", None)
+        if zf is None:
+            return
+        member = f"{key}.npy" if f"{key}.npy" in zf.NameToInfo else key
+        info = zf.getinfo(member)
+        ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _DEFLATE_MAX_RATIO
+        if info.compress_size > self.size or info.file_size > ratio * info.compress_size + 64:
+            raise self.bad(f"array {key!r}: the archive entry claims {info.file_size} bytes "
+                           f"({info.compress_size} compressed), the file is {self.size} bytes")
+        try:
+            with zf.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"unsupported .npy format version {version}")
+                header = f.tell()
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+            raise self.bad(f"array {key!r} has an unreadable header: {exc}") from None
+        if dtype.hasobject:
+            raise self.bad(f"array {key!r} of dtype {dtype} cannot be read without pickle; "
+                           "VQNet never unpickles")
+        if dtype.kind not in _SAFE_KINDS:
+            raise self.bad(f"array {key!r} has unsupported dtype {dtype}")
+        need = math.prod(int(d) for d in shape) * dtype.itemsize  # Python ints: no overflow
+        have = info.file_size - header
+        if need > have:
+            raise self.bad(f"array {key!r} declares shape {tuple(shape)} of {dtype} = {need} "
+                           f"bytes, but its archive entry holds {max(have, 0)} bytes of data "
+                           f"(the file is {self.size} bytes); the file is truncated or was "
+                           "altered, save it again")
+
+    def decode(self, node: Any, depth: int = 0) -> Any:
         if not isinstance(node, dict) or "t" not in node:
             raise self.bad("malformed manifest node")
+        if depth > MAX_DEPTH:
+            raise self.bad(f"the manifest nests more than {MAX_DEPTH} dicts / lists / tuples")
         t = node["t"]
         try:
             if t == "none":
@@ -165,12 +228,13 @@ class _Reader:
             if t == "npscalar":
                 return self.array(node["a"])[()]
             if t in ("dict", "odict"):
-                pairs = [(self.decode(k), self.decode(v)) for k, v in node["items"]]
+                pairs = [(self.decode(k, depth + 1), self.decode(v, depth + 1))
+                         for k, v in node["items"]]
                 return OrderedDict(pairs) if t == "odict" else dict(pairs)
             if t == "list":
-                return [self.decode(v) for v in node["items"]]
+                return [self.decode(v, depth + 1) for v in node["items"]]
             if t == "tuple":
-                return tuple(self.decode(v) for v in node["items"])
+                return tuple(self.decode(v, depth + 1) for v in node["items"])
         except NotAVQNetFileError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
@@ -197,8 +261,15 @@ def load(path: str | os.PathLike | Any, backend: Any = None) -> Any:
     one). Raises :class:`NotAVQNetFileError` for anything else, pickle files included.
     """
     if hasattr(path, "read"):
-        data = path.read()
         name = getattr(path, "name", "<file>")
+        if isinstance(path, io.TextIOBase):
+            raise TypeError(f"load: {name} is open in text mode; open it in binary mode "
+                            "(open(path, 'rb'))")
+        data = path.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"load: {name}.read() returned {type(data).__name__}, not bytes; "
+                            "open the file in binary mode (open(path, 'rb'))")
+        data = bytes(data)
     else:
         name = os.fspath(path)
         with open(name, "rb") as f:
@@ -212,15 +283,26 @@ def load(path: str | os.PathLike | Any, backend: Any = None) -> Any:
         if not hasattr(npz, "files") or _MANIFEST not in npz.files:
             raise NotAVQNetFileError(f"{name}: a zip / .npz archive without a VQNet manifest; "
                                      "not written by vqnet_core.utils.save")
+        reader = _Reader(npz, backend, str(name), len(data))
+        reader.check_size(_MANIFEST)
         try:
             raw = npz[_MANIFEST]
+            if raw.dtype != np.uint8 or raw.ndim != 1:
+                raise ValueError(f"expected uint8 bytes, got a {raw.dtype} array of shape "
+                                 f"{raw.shape}")
             manifest = json.loads(raw.tobytes().decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise NotAVQNetFileError(f"{name}: unreadable VQNet manifest ({exc})") from None
+        except RecursionError:
+            raise NotAVQNetFileError(f"{name}: corrupt VQNet save file (the JSON manifest is "
+                                     "nested too deeply to read)") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise NotAVQNetFileError(f"{name}: the manifest is not a {FORMAT!r} manifest")
         version = manifest.get("version")
         if not isinstance(version, int) or version > VERSION:
             raise NotAVQNetFileError(f"{name}: save-format version {version!r} is newer than "
                                      f"this VQNet understands ({VERSION}); upgrade vqnet")
-        return _Reader(npz, backend, str(name)).decode(manifest.get("root"))
+        try:
+            return reader.decode(manifest.get("root"))
+        except RecursionError:
+            raise reader.bad("the manifest is nested too deeply to read") from None

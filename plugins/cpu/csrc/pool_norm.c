@@ -139,7 +139,11 @@ static PyArrayObject *bn_input(PyObject *xo, const char *name, npy_intp *N, npy_
 
 static int check_eps(double eps) {
     if (!(eps >= 0) || !isfinite(eps)) {
-        PyErr_Format(PyExc_ValueError, "batch_norm: eps must be finite and >= 0, got %g", eps);
+        /* PyErr_Format has no %g: the number goes in as a Python float, printed with %R */
+        PyObject *v = PyFloat_FromDouble(eps);
+        if (!v) return -1;
+        PyErr_Format(PyExc_ValueError, "batch_norm: eps must be finite and >= 0, got %R", v);
+        Py_DECREF(v);
         return -1;
     }
     return 0;

@@ -133,3 +133,16 @@ def test_optimizer_steps_flush_subnormals_without_leaking_the_mode():
     _, buf = _ext.sgd_step(p, g, np.full(4, tiny, F32), 0.1, 0.9, 0.0, False, 0.0, False)
     assert (buf == 0).all()
     assert np.multiply(np.full(4, tiny, F32), F32(1)).min() == tiny  # mode restored
+
+
+@pytest.mark.parametrize("eps, shown", [(float("nan"), "nan"), (-0.5, "-0.5"),
+                                        (float("inf"), "inf")])
+def test_batch_norm_eps_error_prints_the_number(eps, shown):
+    """PyErr_Format has no %g: the message used to end in a literal '%g'."""
+    x = np.ones((2, 3, 4), F32)
+    with pytest.raises(ValueError, match=rf"batch_norm: eps must be finite and >= 0, got "
+                                         rf"{shown}$"):
+        _ext.batch_norm(x, None, None, None, None, eps)
+    with pytest.raises(ValueError, match=rf"got {shown}$"):
+        _ext.batch_norm_backward(x, x, None, np.zeros(3, F32), np.ones(3, F32), eps, True,
+                                 True, False, False)
