@@ -21,8 +21,10 @@ from .dtypes import DType, as_dtype
 class QTensor:
     """An n-dimensional array on an array backend, with reverse-mode autograd."""
 
+    # _version counts in-place writes; _view names the op when this tensor is what PyTorch
+    # would return as a view of another tensor (in-place writes to it are refused).
     __slots__ = ("_data", "_b", "_dtype", "requires_grad", "grad", "_node", "_retain", "name",
-                 "__weakref__")
+                 "_version", "_view", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> QTensor defers to QTensor
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
@@ -40,6 +42,8 @@ class QTensor:
         self._node = None
         self._retain = False
         self.name = ""
+        self._version = 0
+        self._view = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -53,6 +57,8 @@ class QTensor:
         t._node = None
         t._retain = False
         t.name = ""
+        t._version = 0
+        t._view = None
         return t
 
     # ---------------------------------------------------------------- properties
@@ -94,6 +100,7 @@ class QTensor:
     def data(self, value: QTensor) -> None:
         self._data = value._data if isinstance(value, QTensor) else self._b.from_numpy(
             np.asarray(value, dtype=self._dtype.name))
+        self._version += 1
 
     @property
     def T(self) -> QTensor:
@@ -202,8 +209,14 @@ class QTensor:
         self._retain = True
 
     def detach(self) -> QTensor:
-        """The same data cut from the tape."""
-        return QTensor._wrap(self._data, self._b, self._dtype)
+        """The same data cut from the tape.
+
+        Unlike PyTorch's, the result shares no memory with ``self`` (arrays are never written
+        into), so in-place methods refuse it instead of silently leaving ``self`` unchanged.
+        """
+        t = QTensor._wrap(self._data, self._b, self._dtype)
+        t._view = "detach"
+        return t
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
@@ -288,71 +301,136 @@ class QTensor:
     def contiguous(self) -> QTensor:
         return self
 
-    # ---------------------------------------------------------------- in-place (no tape)
-    def _assign(self, data: Any) -> QTensor:
+    # ---------------------------------------------------------------- in-place
+    # Data arrays are never written into: an in-place method computes the new value with the
+    # ordinary (recorded) ops from a stand-in holding the old value and tape node, then makes
+    # this tensor hold the result. Ops that used the old value saved its array and its node
+    # (Node.parents), so the tape stays right. ``_version`` counts the writes, so that values
+    # saved *as tensors* (Function.save_for_backward) can tell they were overwritten.
+    def _check_writable(self, op: str) -> None:
         from .autograd.engine import is_grad_enabled
 
+        if self._view is not None:
+            how = "detach() / .data" if self._view == "detach" else f"{self._view}()"
+            raise RuntimeError(
+                f"{op}: this tensor is a view made by {how}, and VQNet tensors never share "
+                "memory, so an in-place write here would not reach the tensor it was taken "
+                "from (PyTorch's would). Write into that tensor itself (x[index] = value, or "
+                "x.mul_(...) under vq.no_grad() to bypass autograd), or clone() the view "
+                "first if you only want a modified copy")
         if self.requires_grad and self._node is None and is_grad_enabled():
-            raise RuntimeError("a leaf tensor that requires grad cannot be modified in place "
-                               "outside no_grad()")
-        self._data = data
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in "
+                               "place outside no_grad()")
+
+    def _old(self) -> QTensor:
+        """A stand-in for the current value: same array, same tape node."""
+        old = QTensor._wrap(self._data, self._b, self._dtype)
+        old.requires_grad, old._node = self.requires_grad, self._node
+        return old
+
+    def _commit(self, new: QTensor, op: str) -> QTensor:
+        """Make this tensor hold ``new`` (computed from :meth:`_old`); its node if recorded."""
+        if new.shape != self.shape:
+            raise RuntimeError(f"{op}: the result has shape {new.shape}, which does not match "
+                               f"this tensor's shape {self.shape} (an in-place op cannot "
+                               "change the shape)")
+        if new._dtype is not self._dtype:
+            new = new.astype(self._dtype)
+        self._data = new._data
+        self._version += 1
+        if new._node is not None:  # recorded: the tape now ends at the new value
+            self._node, self.requires_grad = new._node, True
         return self
 
+    def _overwrite(self, data: Any, op: str) -> QTensor:
+        """Replace every value with ``data``, which does not depend on the old values (the
+        old value then gets a zero gradient, as in PyTorch)."""
+        from .ops._base import make
+
+        self._check_writable(op)
+        B, dt, shape = self._b, self._dtype, self.shape
+        new = make(data, B, dt, (self._old(),), lambda g: (B.full(shape, 0, dt.name),), op)
+        return self._commit(new, op)
+
+    def _assign(self, data: Any) -> QTensor:
+        return self._overwrite(data, "in-place assignment")
+
     def fill_(self, value: Any) -> QTensor:
-        return self._assign(self._b.full(self.shape, value, self._dtype.name))
+        if isinstance(value, QTensor):
+            if value.numel() != 1:
+                raise RuntimeError(f"fill_ takes a number or a one-element tensor, got a "
+                                   f"tensor of shape {value.shape}")
+            return self.copy_(value.reshape(()))
+        return self._overwrite(self._b.full(self.shape, value, self._dtype.name), "fill_")
 
     def zero_(self) -> QTensor:
-        return self.fill_(0)
+        return self._overwrite(self._b.full(self.shape, 0, self._dtype.name), "zero_")
 
     def copy_(self, src: Any) -> QTensor:
-        s = QTensor(src, backend=self._b).astype(self._dtype)
-        B = self._b
-        return self._assign(B.binary("add", B.broadcast_to(s._data, self.shape), 0)
-                            if s.shape != self.shape else s._data)
+        from .ops._base import make, to_tensor, unbroadcast
+
+        self._check_writable("copy_")
+        B, dt, shape = self._b, self._dtype, self.shape
+        s = src if isinstance(src, QTensor) else to_tensor(src, B, dt)
+        if s._b is not B:
+            s = s.to(B.name)
+        s = s.astype(dt)
+        try:
+            ok = np.broadcast_shapes(s.shape, shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"copy_: the source of shape {s.shape} cannot be broadcast to "
+                               f"this tensor's shape {shape}")
+        sshape = s.shape
+        data = B.broadcast_to(s._data, shape) if sshape != shape else s._data
+        data = B.binary("add", data, 0)  # a fresh array, never a view of the source
+
+        def backward(g):
+            return B.full(shape, 0, dt.name), unbroadcast(B, g, sshape)
+        return self._commit(make(data, B, dt, (self._old(), s), backward, "copy_"), "copy_")
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> QTensor:
         from .ops.creation import next_key
-        return self._assign(self._b.random("uniform", next_key(), self.shape,
-                                           self._dtype.name, a, b))
+        return self._overwrite(self._b.random("uniform", next_key(), self.shape,
+                                              self._dtype.name, a, b), "uniform_")
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> QTensor:
         from .ops.creation import next_key
-        return self._assign(self._b.random("normal", next_key(), self.shape,
-                                           self._dtype.name, mean, std))
+        return self._overwrite(self._b.random("normal", next_key(), self.shape,
+                                              self._dtype.name, mean, std), "normal_")
+
+    def _binary_(self, op: str, other: Any, alpha: Any = 1) -> QTensor:
+        name = op + "_"
+        self._check_writable(name)
+        o = _ew.binary("mul", other, alpha) if alpha != 1 else other
+        return self._commit(_ew.binary(op, self._old(), o), name)
 
     def add_(self, other: Any, alpha: float = 1.0) -> QTensor:
-        o = _ew.binary("mul", other, alpha) if alpha != 1.0 else other
-        return self._assign(_ew.binary("add", self.detach(), o).astype(self._dtype)._data)
+        return self._binary_("add", other, alpha)
 
-    def sub_(self, other: Any) -> QTensor:
-        return self._assign(_ew.binary("sub", self.detach(), other).astype(self._dtype)._data)
+    def sub_(self, other: Any, alpha: float = 1.0) -> QTensor:
+        return self._binary_("sub", other, alpha)
 
     def mul_(self, other: Any) -> QTensor:
-        return self._assign(_ew.binary("mul", self.detach(), other).astype(self._dtype)._data)
+        return self._binary_("mul", other)
 
     def div_(self, other: Any) -> QTensor:
-        return self._assign(_ew.binary("div", self.detach(), other).astype(self._dtype)._data)
+        return self._binary_("div", other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> QTensor:  # noqa: A002
-        return self._assign(_ew.clip(self.detach(), min, max)._data)
+        self._check_writable("clamp_")
+        return self._commit(_ew.clip(self._old(), min, max), "clamp_")
+
+    clip_ = clamp_
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, key: Any) -> QTensor:
         return _sh.getitem(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        from .autograd.engine import is_grad_enabled
-
-        tracked = is_grad_enabled() and (self.requires_grad or (
-            isinstance(value, QTensor) and value.requires_grad))
-        if tracked and self._node is None and self.requires_grad:
-            raise RuntimeError("a leaf tensor that requires grad cannot be modified in place")
-        old = QTensor._wrap(self._data, self._b, self._dtype)
-        old.requires_grad, old._node = self.requires_grad, self._node
-        new = _sh.index_put(old, key, value)
-        self._data = new._data
-        if tracked:
-            self._node, self.requires_grad = new._node, new.requires_grad
+        self._check_writable("item assignment (x[index] = value)")
+        self._commit(_sh.index_put(self._old(), key, value), "item assignment")
 
     # ---------------------------------------------------------------- operators
     def __add__(self, o): return _ew.binary("add", self, o)

@@ -28,10 +28,25 @@ class FunctionCtx:
 
     def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
         self.needs_input_grad = needs_input_grad
-        self.saved_tensors: tuple = ()
+        self._saved: tuple = ()
+        self._versions: tuple = ()
 
     def save_for_backward(self, *tensors: Any) -> None:
-        self.saved_tensors = tensors
+        self._saved = tensors
+        self._versions = tuple(getattr(t, "_version", None) for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to :meth:`save_for_backward`; an error if one of them was
+        modified in place since (its values would no longer be the ones forward used)."""
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+            if v is not None and t._version != v:
+                raise RuntimeError(
+                    f"one of the tensors saved for backward (saved_tensors[{i}], shape "
+                    f"{t.shape}) has been modified by an in-place operation: it is at version "
+                    f"{t._version}, expected version {v}. Compute the in-place change on a "
+                    "clone() instead")
+        return self._saved
 
 
 class Function:
@@ -79,8 +94,14 @@ class Function:
                     res = cls.backward(ctx, *grads)
                 if not isinstance(res, (tuple, list)):
                     res = (res,)
-                if len(res) < len(args):
-                    res = tuple(res) + (None,) * (len(args) - len(res))
+                if len(res) > len(args) and all(r is None for r in res[len(args):]):
+                    res = res[:len(args)]  # trailing Nones are fine, as in PyTorch
+                if len(res) != len(args):
+                    raise RuntimeError(
+                        f"{cls.__name__}.backward returned {len(res)} "
+                        f"gradient{'' if len(res) == 1 else 's'}, but forward took "
+                        f"{len(args)} input{'' if len(args) == 1 else 's'} (return one "
+                        "gradient, or None, per positional input of forward)")
                 result = []
                 for i in positions:
                     r = res[i]

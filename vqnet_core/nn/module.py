@@ -176,6 +176,7 @@ class Module:
                 raise ValueError(f"load_state_dict: {k} has shape {tuple(arr.shape)} in the "
                                  f"state, {t.shape} in the model")
             t._data = t._b.from_numpy(arr.astype(t.dtype.name))
+            t._version += 1
 
     # ---------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> Module:

@@ -130,7 +130,10 @@ def _complex_to_real(op: str, x: QTensor) -> QTensor:
         safe = B.where(B.binary("eq", sq, 0), B.full((), 1, rdt.name), sq)
         return (B.binary("div", B.binary("mul", gc, B.binary("mul", a, 1j)),
                          B.astype(safe, cname)),)
-    return make(out, B, rdt, (x,), backward, op)
+    t = make(out, B, rdt, (x,), backward, op)
+    if op in ("real", "imag"):
+        t._view = op  # a view in PyTorch: in-place writes to it are refused
+    return t
 
 
 # ---------------------------------------------------------------- binary

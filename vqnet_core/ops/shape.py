@@ -39,6 +39,13 @@ def _shape_args(shape: tuple) -> tuple:
     return shape
 
 
+def _view(t: QTensor, op: str) -> QTensor:
+    """Mark ``t`` as the result of a view op (PyTorch's would share memory with its input):
+    the in-place methods refuse it, since here the write would not reach the input."""
+    t._view = op
+    return t
+
+
 def reshape(x: Any, *shape: Any) -> QTensor:
     """``x`` with a new shape (one ``-1`` is inferred)."""
     x = to_tensor(x)
@@ -46,8 +53,8 @@ def reshape(x: Any, *shape: Any) -> QTensor:
     new = _resolve_shape(_shape_args(shape), x.numel())
     if new == old:
         return x
-    return make(B.reshape(x._data, new), B, x._dtype, (x,),
-                lambda g: (B.reshape(g, old),), "reshape")
+    return _view(make(B.reshape(x._data, new), B, x._dtype, (x,),
+                      lambda g: (B.reshape(g, old),), "reshape"), "reshape")
 
 
 def permute(x: Any, *axes: Any) -> QTensor:
@@ -58,8 +65,8 @@ def permute(x: Any, *axes: Any) -> QTensor:
         raise ValueError(f"permute: {axes} is not a permutation of {x.ndim} axes")
     B = x._b
     inv = tuple(int(i) for i in np.argsort(axes))
-    return make(B.permute(x._data, axes), B, x._dtype, (x,),
-                lambda g: (B.permute(g, inv),), "permute")
+    return _view(make(B.permute(x._data, axes), B, x._dtype, (x,),
+                      lambda g: (B.permute(g, inv),), "permute"), "permute")
 
 
 def transpose(x: Any, axis0: int | None = None, axis1: int | None = None) -> QTensor:
@@ -118,8 +125,8 @@ def broadcast_to(x: Any, *shape: Any) -> QTensor:
     if shape == x.shape:
         return x
     B, old = x._b, x.shape
-    return make(B.broadcast_to(x._data, shape), B, x._dtype, (x,),
-                lambda g: (unbroadcast(B, g, old),), "broadcast_to")
+    return _view(make(B.broadcast_to(x._data, shape), B, x._dtype, (x,),
+                      lambda g: (unbroadcast(B, g, old),), "broadcast_to"), "broadcast_to")
 
 
 def _common(tensors: Sequence[Any]) -> list[QTensor]:
@@ -330,7 +337,10 @@ def getitem(x: Any, key: Any) -> QTensor:
 
     def backward(g):
         return (B.index_add(B.full(shape, 0, dt.name), k, g),)
-    return make(out, B, dt, (x,), backward, "getitem")
+    out = make(out, B, dt, (x,), backward, "getitem")
+    if all(e is None or e is Ellipsis or isinstance(e, (int, slice)) for e in k):
+        out._view = "getitem"  # basic indexing: a view in PyTorch (advanced indexing copies)
+    return out
 
 
 def index_put(x: Any, key: Any, value: Any) -> QTensor:

@@ -93,12 +93,6 @@ def _adam_step_numpy(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
     return p + u, m, v, max_exp_avg_sq
 
 
-def _check_betas(group: dict[str, Any]) -> None:
-    b1, b2 = group["betas"]
-    if not 0.0 <= b1 < 1.0 or not 0.0 <= b2 < 1.0:
-        raise ValueError(f"invalid betas {group['betas']}: each must be in [0, 1)")
-
-
 class Adam(Optimizer):
     """Adam (``torch.optim.Adam``), with ``amsgrad`` and L2 ``weight_decay``.
 
@@ -116,13 +110,9 @@ class Adam(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
                  maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict[str, Any]) -> None:
-        super()._check_group(group)
-        _check_betas(group)
 
     def _update(self, B, p, g, arrays, scalars, group):
         step = scalars.get("step", 0) + 1
@@ -183,13 +173,9 @@ class Adamax(Optimizer):
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, *,
                  maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize)
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict[str, Any]) -> None:
-        super()._check_group(group)
-        _check_betas(group)
 
     def _update(self, B, p, g, arrays, scalars, group):
         step = scalars.get("step", 0) + 1

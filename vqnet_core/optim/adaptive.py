@@ -43,17 +43,10 @@ class Adagrad(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, *, maximize: bool = False) -> None:
-        if initial_accumulator_value < 0:
-            raise ValueError(f"invalid initial_accumulator_value: {initial_accumulator_value}")
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
                         maximize=maximize)
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict[str, Any]) -> None:
-        super()._check_group(group)
-        if group["lr_decay"] < 0:
-            raise ValueError(f"invalid lr_decay value: {group['lr_decay']}")
 
     def _update(self, B, p, g, arrays, scalars, group):
         step = scalars.get("step", 0) + 1
@@ -84,11 +77,6 @@ class Adadelta(Optimizer):
                  weight_decay: float = 0.0, *, maximize: bool = False) -> None:
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict[str, Any]) -> None:
-        super()._check_group(group)
-        if not 0.0 <= group["rho"] <= 1.0:
-            raise ValueError(f"invalid rho value: {group['rho']}")
 
     def _update(self, B, p, g, arrays, scalars, group):
         step = scalars.get("step", 0) + 1
@@ -122,13 +110,6 @@ class RMSProp(Optimizer):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
-
-    def _check_group(self, group: dict[str, Any]) -> None:
-        super()._check_group(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"invalid momentum value: {group['momentum']}")
-        if group["alpha"] < 0:
-            raise ValueError(f"invalid alpha value: {group['alpha']}")
 
     def _update(self, B, p, g, arrays, scalars, group):
         step = scalars.get("step", 0) + 1

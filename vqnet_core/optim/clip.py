@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 
 from ..tensor import QTensor
+from ._validate import real_hyper
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -28,8 +29,9 @@ def clip_grad_norm_(parameters: Iterable[QTensor] | QTensor, max_norm: float,
     >>> [round(v, 3) for v in w.grad.tolist()]
     [0.6, 0.8]
     """
+    max_norm = real_hyper(max_norm, "max_norm", low=0.0)
+    norm_type = real_hyper(norm_type, "norm_type", low=0.0, low_open=True, allow_inf=True)
     params = _with_grads(parameters)
-    max_norm, norm_type = float(max_norm), float(norm_type)
     if not params:
         return QTensor(0.0)
     B = params[0].grad._b
@@ -70,9 +72,7 @@ def clip_grad_value_(parameters: Iterable[QTensor] | QTensor, clip_value: float)
     >>> clip_grad_value_([w], 1.0); w.grad.tolist()
     [1.0, -1.0]
     """
-    v = float(clip_value)
-    if v < 0:
-        raise ValueError(f"clip_value must be non-negative, got {clip_value}")
+    v = real_hyper(clip_value, "clip_value", low=0.0)
     for p in _with_grads(parameters):
         g = p.grad
         if g.dtype.kind == "c":

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._validate import real_hyper
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
@@ -67,8 +68,9 @@ class LRScheduler:
         else:
             self.last_epoch = int(epoch)
             values = self._get_closed_form_lr() or self.get_lr()
-        for g, lr in zip(self.optimizer.param_groups, values):
-            g["lr"] = lr
+        name = type(self).__name__
+        for i, (g, lr) in enumerate(zip(self.optimizer.param_groups, values)):
+            g["lr"] = real_hyper(lr, f"the learning rate {name} computed for param_groups[{i}]")
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
@@ -89,7 +91,7 @@ class StepLR(LRScheduler):
         if int(step_size) <= 0:
             raise ValueError(f"step_size must be a positive integer, got {step_size}")
         self.step_size = int(step_size)
-        self.gamma = gamma
+        self.gamma = real_hyper(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -107,7 +109,7 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         self.milestones = Counter(int(m) for m in milestones)
-        self.gamma = gamma
+        self.gamma = real_hyper(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -130,7 +132,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
+        self.gamma = real_hyper(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -151,7 +153,7 @@ class CosineAnnealingLR(LRScheduler):
         if T_max <= 0:
             raise ValueError(f"T_max must be positive, got {T_max}")
         self.T_max = T_max
-        self.eta_min = eta_min
+        self.eta_min = real_hyper(eta_min, "eta_min")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -228,8 +230,7 @@ class ReduceLROnPlateau(LRScheduler):
                  eps: float = 1e-8) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        if factor >= 1.0:
-            raise ValueError("factor should be < 1.0")
+        factor = real_hyper(factor, "factor", high=1.0, high_open=True)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -239,16 +240,16 @@ class ReduceLROnPlateau(LRScheduler):
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
                 raise ValueError(f"expected {n} min_lrs, got {len(min_lr)}")
-            self.min_lrs = [float(v) for v in min_lr]
+            self.min_lrs = [real_hyper(v, f"min_lr[{i}]", low=0.0) for i, v in enumerate(min_lr)]
         else:
-            self.min_lrs = [float(min_lr)] * n
+            self.min_lrs = [real_hyper(min_lr, "min_lr", low=0.0)] * n
         self.factor = factor
         self.patience = patience
-        self.threshold = threshold
+        self.threshold = real_hyper(threshold, "threshold")
         self.threshold_mode = threshold_mode
         self.mode = mode
         self.cooldown = cooldown
-        self.eps = eps
+        self.eps = real_hyper(eps, "eps", low=0.0)
         self.last_epoch = 0
         self._last_lr = [g["lr"] for g in optimizer.param_groups]
         self._reset()

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..autograd.engine import enable_grad, no_grad
 from ..tensor import QTensor
+from ._validate import real_hyper
 
 __all__ = ["Optimizer", "ParamState"]
 
@@ -80,6 +81,20 @@ class Optimizer:
 
     #: Names of the per-parameter state entries that hold arrays (shaped like the parameter).
     _array_state: tuple[str, ...] = ()
+    #: The numeric hyper-parameters a group may hold, with the keyword arguments of
+    #: :func:`~vqnet_core.optim._validate.real_hyper` giving each one's range (PyTorch's);
+    #: ``betas`` is a pair, each in [0, 1). Subclasses with other settings extend this.
+    _hyper_ranges: dict[str, dict[str, Any]] = {
+        "lr": dict(low=0.0, label="learning rate"),
+        "weight_decay": dict(low=0.0),
+        "eps": dict(low=0.0),
+        "momentum": dict(low=0.0),
+        "dampening": {},
+        "lr_decay": dict(low=0.0),
+        "initial_accumulator_value": dict(low=0.0),
+        "rho": dict(low=0.0, high=1.0),
+        "alpha": dict(low=0.0),
+    }
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -138,14 +153,19 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        """Validate hyper-parameters (subclasses extend)."""
-        lr = group.get("lr", 0.0)
-        if not isinstance(lr, (int, float)) or lr < 0:
-            raise ValueError(f"invalid learning rate: {lr}")
-        if group.get("weight_decay", 0.0) < 0:
-            raise ValueError(f"invalid weight_decay value: {group['weight_decay']}")
-        if group.get("eps", 0.0) < 0:
-            raise ValueError(f"invalid epsilon value: {group['eps']}")
+        """Validate the hyper-parameters of ``group`` (each a finite real number in its
+        range, stored back as a Python float; subclasses add checks across settings)."""
+        for name, rng in self._hyper_ranges.items():
+            if name in group:
+                group[name] = real_hyper(group[name], name, **rng)
+        if "betas" in group:
+            betas = group["betas"]
+            if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") \
+                    or len(betas) != 2:
+                raise TypeError(f"betas must be a pair of real numbers, got "
+                                f"{type(betas).__name__} {betas!r}")
+            group["betas"] = tuple(real_hyper(b, f"betas[{i}]", low=0.0, high=1.0,
+                                              high_open=True) for i, b in enumerate(betas))
 
     # ---------------------------------------------------------------- gradients
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -175,6 +195,12 @@ class Optimizer:
         return loss
 
     def _step_param(self, p: QTensor, group: dict[str, Any]) -> None:
+        if not isinstance(p.grad, QTensor):
+            raise TypeError(f"the .grad of a parameter of shape {p.shape} must be a QTensor, "
+                            f"got {type(p.grad).__name__}")
+        if p.grad.shape != p.shape:
+            raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} has a "
+                             f"gradient of shape {p.grad.shape}; they must match")
         B = p._b
         g = p.grad._data if p.grad._b is B else B.from_numpy(p.grad.numpy())
         if B.dtype_name(g) != p.dtype.name:
@@ -193,6 +219,7 @@ class Optimizer:
             new_arrays = {k: (complex_view(B, v) if v is not None else None)
                           for k, v in new_arrays.items()}
         p._data = new_p
+        p._version += 1  # values saved as tensors for backward (Function) are now stale
         for k, v in new_arrays.items():
             if v is not None:
                 state[k] = QTensor._wrap(v, B, p.dtype)
@@ -259,6 +286,7 @@ class Optimizer:
         for sg, g in zip(saved_groups, self.param_groups):
             ng = {k: copy.deepcopy(v) for k, v in sg.items() if k != "params"}
             ng["params"] = g["params"]
+            self._check_group(ng)
             new_groups.append(ng)
         self.state = new_state
         self.param_groups = new_groups
