@@ -216,6 +216,10 @@ def _bound_ok(t, bound):
     (lambda: nn.LSTM(10, 20, 2), lambda: tnn.LSTM(10, 20, 2)),
 ])
 def test_default_init_matches_torch_bounds(ours, theirs):
+    # seeded: the "max is near the bound" check draws few values for small biases, so it must
+    # not depend on the random state other tests left behind
+    vq.manual_seed(0)
+    torch.manual_seed(0)
     o, t = ours(), theirs()
     tsd = t.state_dict()
     assert [(k, v.shape) for k, v in o.state_dict().items()] == \
