@@ -50,9 +50,10 @@ def test_ragged_rows_are_named_by_index(backend):
 
 
 def test_non_numbers_are_named_by_index(backend):
-    with pytest.raises(TypeError, match=r"data\[0\]\[1\] is a NoneType \(None\), not a number"):
+    with pytest.raises(TypeError,
+                       match=r"data\[0\]\[1\] is of type NoneType \(None\), not a number"):
         vq.tensor([[1.0, None]])
-    with pytest.raises(TypeError, match=r"data\[1\] is a str \('a'\), not a number"):
+    with pytest.raises(TypeError, match=r"data\[1\] is of type str \('a'\), not a number"):
         vq.tensor([1, "a"])
 
 

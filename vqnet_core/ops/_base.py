@@ -100,8 +100,8 @@ def _why_not_an_array(data: Any, dtype: DType | None) -> Exception | None:
         level = [(f"{p}[{i}]", y) for p, x in seqs for i, y in enumerate(x)]
     for p, x in level:
         if not isinstance(x, _NUMBER):
-            return TypeError(f"cannot make a QTensor: data{p} is a {type(x).__name__} "
-                             f"({x!r:.40}), not a number")
+            return TypeError(f"cannot make a QTensor from non-numeric data: data{p} is of type "
+                             f"{type(x).__name__} ({x!r:.40}), not a number")
     if dtype is None or dtype.kind not in "fc":
         for p, x in level:
             if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63:
