@@ -42,6 +42,7 @@ def test_gate_amplitudes(machine, name):
 
 def test_random_circuit_amplitudes_and_bitstrings(machine):
     _needs(machine, kinds=("amplitude",))
+    depends(machine, *PREPARATION)
     rng = np.random.default_rng(11)
     c, S = _random_circuit(machine, rng, n=4, num=25)
     a = rng.uniform(-3, 3, (3, S))

@@ -128,7 +128,7 @@ def _random_circuit(machine, rng, n=4, num=30):
 
 def test_random_circuit_batch(machine):
     _needs(machine, kinds=("expval", "probs"))
-    depends(machine, *OBSERVABLES)
+    depends(machine, *PREPARATION, *OBSERVABLES)
     rng = np.random.default_rng(5)
     c, S = _random_circuit(machine, rng)
     a = rng.uniform(-np.pi, np.pi, (4, S))
@@ -144,6 +144,7 @@ def test_state_and_density(machine):
     caps = machine.capabilities
     if not ({"state", "density"} & caps.measurements) or not caps.exact:
         pytest.skip("machine declares neither exact state nor density output")
+    depends(machine, *PREPARATION)
     rng = np.random.default_rng(6)
     c, S = _random_circuit(machine, rng, n=3, num=20)
     a = rng.uniform(-3, 3, (2, S))
@@ -161,7 +162,7 @@ def test_state_and_density(machine):
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 def test_dtypes(machine, dtype):
     _needs(machine, kinds=("expval",), dtype=dtype)
-    depends(machine, *OBSERVABLES)
+    depends(machine, *PREPARATION, *OBSERVABLES)
     rng = np.random.default_rng(7)
     c, S = _random_circuit(machine, rng, n=3, num=15)
     a = rng.uniform(-3, 3, (2, S))
@@ -205,7 +206,7 @@ def _vjp_report(machine, c, a, ms, up, got, want, atol):
 
 def test_vjp_matches_parameter_shift(machine):
     _needs(machine, kinds=("expval", "probs"), adjoint=True)
-    depends(machine, *OBSERVABLES)
+    depends(machine, *PREPARATION, *OBSERVABLES)
     from vqnet_core.backend import get_backend
     from vqnet_core.quantum.gradients import _shift_vjp
     rng = np.random.default_rng(8)

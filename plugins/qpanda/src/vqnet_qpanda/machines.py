@@ -100,7 +100,15 @@ class QPandaMachine(Machine):
         if entry["vqc"] is None:
             entry["vqc"] = T.to_vqcircuit(entry["specs"], S)
         res = entry["vqc"](np.ascontiguousarray(angles[:, :S], dtype=np.float64))
-        return [res.qprog_at([b]) for b in range(angles.shape[0])]
+        # a VQCircuit's programs span only the qubits its gates touch: put each on all n
+        # (else a circuit leaving wire 0 idle gives a state of fewer wires)
+        core = T._core()
+        out = []
+        for b in range(angles.shape[0]):
+            prog = core.QProg(n)
+            prog << res.qprog_at([b])
+            out.append(prog)
+        return out
 
     def simulator(self, dtype: str) -> Any:
         prec = _PREC[dtype]
