@@ -95,10 +95,17 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         rel = Path(str(collection_path)).resolve().relative_to(PACKAGE_DIR)
     except ValueError:
         return None
-    kind = rel.parts[0] if rel.parts else ""
-    if kind in ("array", "machine") and not _kind_under_test(state, kind):
+    if _other_half(state, rel.as_posix()):
         return True
     return None
+
+
+def _other_half(state: _State, path: str) -> bool:
+    """Whether ``path`` (inside vqnet_spec) is a test module of the half not under test
+    (doctests and helper modules are left alone)."""
+    kind, _, rest = path.partition("/")
+    return (kind in ("array", "machine") and not _kind_under_test(state, kind)
+            and rest.rsplit("/", 1)[-1].startswith("test_"))
 
 
 def suite_path(item: pytest.Item) -> str | None:
@@ -131,8 +138,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     # modules of the other half named explicitly (``--pyargs vqnet_spec.array.x`` in a machine
     # run) are collected despite pytest_ignore_collect: deselect them, never skip them
-    other = [it for it, p in ours if p.split("/", 1)[0] in ("array", "machine")
-             and not _kind_under_test(state, p.split("/", 1)[0])]
+    other = [it for it, p in ours if _other_half(state, p)]
     if other:
         drop = set(map(id, other))
         items[:] = [it for it in items if id(it) not in drop]
