@@ -113,12 +113,21 @@ def test_unknown_backend_is_a_usage_error(pytester):
     assert "unknown array backend 'no-such-backend'" in res.stderr.str()
 
 
-def test_machine_option_skips_array_tests(pytester):
-    res = _run(pytester, "--vqnet-machine", "statevector", "-k", "test_where and float32",
-               "-rs")
+def test_machine_option_deselects_array_tests(pytester):
+    """A machine run reports only machine tests: array modules named explicitly are
+    deselected (not skipped), and the package's array half is not even collected."""
+    res = _run(pytester, "--vqnet-machine", "statevector", "-k", "test_where and float32")
     out = res.stdout.str()
-    assert res.parseoutcomes().get("skipped", 0) == 1, out
-    assert "array tests need --vqnet-array" in out
+    outcomes = res.parseoutcomes()
+    assert outcomes.get("skipped", 0) == 0 and outcomes.get("deselected", 0) > 0, out
+    assert "tests of the other half of the suite deselected" in out
+    res = _run(pytester, "--vqnet-machine", "statevector", "--collect-only", "-q",
+               target="vqnet_spec")
+    out = res.stdout.str()
+    assert "machine/test_machine.py::" in out and "array/" not in out, out
+    res = _run(pytester, "--collect-only", "-q", target="vqnet_spec")
+    out = res.stdout.str()
+    assert "array/test_elementwise.py::" in out and "machine/" not in out, out
 
 
 def test_plugin_is_inert_elsewhere(pytester):

@@ -1,6 +1,6 @@
 """vqnet_spec: the VQNet conformance suite, a pytest plugin plus the tests every backend passes.
 
-Run it against an installed array backend (or, later, a quantum machine)::
+Run it against an installed array backend or quantum machine::
 
     pytest --pyargs vqnet_spec --vqnet-array NAME [--vqnet-xfails FILE] [--vqnet-strict-xfails]
     pytest --pyargs vqnet_spec --vqnet-machine NAME

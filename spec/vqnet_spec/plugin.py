@@ -33,6 +33,7 @@ class _State:
         self.sets: list[tuple[str | None, XfailSet]] = []  # (kind or None for all, entries)
         self.suite_items = 0
         self.xfailed_items = 0
+        self.deselected_items = 0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,6 +80,34 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                                 f"{type(exc).__name__}: {exc}") from None
 
 
+def _kind_under_test(state: _State, kind: str) -> bool:
+    """Whether the ``array`` / ``machine`` half of the suite runs in this session."""
+    return (state.array if kind == "array" else state.machine) is not None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The half of the suite not under test is not collected at all (a machine run reports
+    only machine tests, an array run only array tests)."""
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    try:
+        rel = Path(str(collection_path)).resolve().relative_to(PACKAGE_DIR)
+    except ValueError:
+        return None
+    if _other_half(state, rel.as_posix()):
+        return True
+    return None
+
+
+def _other_half(state: _State, path: str) -> bool:
+    """Whether ``path`` (inside vqnet_spec) is a test module of the half not under test
+    (doctests and helper modules are left alone)."""
+    kind, _, rest = path.partition("/")
+    return (kind in ("array", "machine") and not _kind_under_test(state, kind)
+            and rest.rsplit("/", 1)[-1].startswith("test_"))
+
+
 def suite_path(item: pytest.Item) -> str | None:
     """The item's module path inside the vqnet_spec package (``array/test_x.py``), or None."""
     try:
@@ -107,6 +136,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ours = [(it, p) for it, p in ours if p is not None]
     if not ours:
         return
+    # modules of the other half named explicitly (``--pyargs vqnet_spec.array.x`` in a machine
+    # run) are collected despite pytest_ignore_collect: deselect them, never skip them
+    other = [it for it, p in ours if _other_half(state, p)]
+    if other:
+        drop = set(map(id, other))
+        items[:] = [it for it in items if id(it) not in drop]
+        ours = [(it, p) for it, p in ours if id(it) not in drop]
+        config.hook.pytest_deselected(items=other)
+        state.deselected_items += len(other)
     state.suite_items = len(ours)
     for kind, name in (("array", state.array), ("machine", state.machine)):
         if name is None:
@@ -117,10 +155,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             state.sets.append((kind, s))
     for item, path in ours:
         kind = path.split("/", 1)[0]
-        if kind == "array" and state.array is None:
-            item.add_marker(pytest.mark.skip(
-                reason="array tests need --vqnet-array NAME (only --vqnet-machine was given)"))
-            continue
         ids = (item.name, f"{path}::{item.name}")
         hit = None
         for k, s in state.sets:
@@ -139,7 +173,8 @@ def _unmatched(state: _State) -> list[Any]:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    if state is None or (not state.suite_items and not state.sets):
+    if state is None or (not state.suite_items and not state.sets
+                         and not state.deselected_items):
         return
     tr = terminalreporter
     what = []
@@ -149,6 +184,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         what.append(f"machine {state.machine!r}")
     tr.write_line(f"vqnet-spec: {' and '.join(what)}; {state.suite_items} suite tests, "
                   f"{state.xfailed_items} marked as expected failures")
+    if state.deselected_items:
+        tr.write_line(f"vqnet-spec: {state.deselected_items} tests of the other half of the "
+                      "suite deselected (pass --vqnet-array / --vqnet-machine to run them)")
     bad = _unmatched(state)
     if bad:
         tr.write_sep("=", "vqnet-spec: expected-failure entries that match no test",

@@ -21,6 +21,7 @@ from vqnet_core.quantum import (  # noqa: E402
     Operation,
     ParamRef,
     Probs,
+    Sample,
     UnsupportedError,
     get_machine,
 )
@@ -237,3 +238,26 @@ def test_partial_amplitude_lays_out_wires_to_avoid_the_cut():
         ov = np.vdot(w, g)
         np.testing.assert_allclose(g, w * ov / abs(ov), atol=1e-10)
     np.testing.assert_allclose(got[1], np.asarray(want[1]), atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["qpanda.cpu", "qpanda.mps", "qpanda.density_matrix"])
+def test_batched_rows_keep_idle_wires(name):
+    """Rows with different angles go through a VQCircuit, whose programs span only the
+    qubits its gates touch: the results still cover every wire (wire 0 idle here)."""
+    c = Circuit(3, [Operation("RY", (1,), (ParamRef(0),))])
+    a = np.array([[0.3], [1.0]])
+    p = np.asarray(get_machine(name).execute(c, a, [Probs()])[0])
+    assert p.shape == (2, 8)
+    np.testing.assert_allclose(p[:, 0], np.cos(a[:, 0] / 2) ** 2, atol=1e-6)
+
+
+def test_stabilizer_samples_are_qpandas_shots():
+    """Samples are QPanda's measured shots in a seeded order: their counts are the counts
+    behind the probs estimate, not a second draw from them."""
+    m = get_machine("qpanda.stabilizer")
+    c = Circuit(2, [Operation("H", (0,)), Operation("CNOT", (0, 1))])
+    p, s = (np.asarray(r) for r in m.execute(c, np.zeros((1, 0)), [Probs(), Sample()],
+                                             shots=1000, seed=3))
+    assert s.shape == (1, 1000, 2) and np.all(s[..., 0] == s[..., 1])
+    counts = np.bincount(s[0] @ np.array([2, 1]), minlength=4)
+    np.testing.assert_array_equal(counts, np.rint(p[0] * 1000))

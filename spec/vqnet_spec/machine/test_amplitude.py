@@ -14,6 +14,7 @@ import pytest
 
 from vqnet_core.quantum import GATES, Amplitude, Circuit, MachineError, Operation, ParamRef
 
+from .basics import PREPARATION, depends
 from .test_machine import _gate_circuit, _needs, _np, _random_circuit, _reference
 
 
@@ -28,6 +29,7 @@ def _same_up_to_phase(got, want, atol=1e-8):
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_gate_amplitudes(machine, name):
     _needs(machine, kinds=("amplitude",), gates=(name, "RY", "RZ", "H"))
+    depends(machine, *PREPARATION)
     rng = np.random.default_rng(zlib.crc32(name.encode()) + 1)
     c, S = _gate_circuit(name, rng)
     a = rng.uniform(-np.pi, np.pi, (2, S))
@@ -40,6 +42,7 @@ def test_gate_amplitudes(machine, name):
 
 def test_random_circuit_amplitudes_and_bitstrings(machine):
     _needs(machine, kinds=("amplitude",))
+    depends(machine, *PREPARATION)
     rng = np.random.default_rng(11)
     c, S = _random_circuit(machine, rng, n=4, num=25)
     a = rng.uniform(-3, 3, (3, S))

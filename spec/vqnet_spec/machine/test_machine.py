@@ -27,6 +27,8 @@ from vqnet_core.quantum import (
     get_machine,
 )
 
+from .basics import OBSERVABLES, PREPARATION, depends
+
 SHOTS = 20000
 OBS = {"Z0 Z1": 0.5, "X1": 1.0, "Y0": -0.3, "Z2": 0.25}
 
@@ -98,6 +100,7 @@ def _gate_circuit(name, rng):
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_gate_matches_reference(machine, name):
     _needs(machine, kinds=("expval", "probs"), gates=(name, "RY", "RZ", "H"))
+    depends(machine, *PREPARATION, *OBSERVABLES)
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     c, S = _gate_circuit(name, rng)
     a = rng.uniform(-np.pi, np.pi, (3, S))
@@ -125,6 +128,7 @@ def _random_circuit(machine, rng, n=4, num=30):
 
 def test_random_circuit_batch(machine):
     _needs(machine, kinds=("expval", "probs"))
+    depends(machine, *PREPARATION, *OBSERVABLES)
     rng = np.random.default_rng(5)
     c, S = _random_circuit(machine, rng)
     a = rng.uniform(-np.pi, np.pi, (4, S))
@@ -140,6 +144,7 @@ def test_state_and_density(machine):
     caps = machine.capabilities
     if not ({"state", "density"} & caps.measurements) or not caps.exact:
         pytest.skip("machine declares neither exact state nor density output")
+    depends(machine, *PREPARATION)
     rng = np.random.default_rng(6)
     c, S = _random_circuit(machine, rng, n=3, num=20)
     a = rng.uniform(-3, 3, (2, S))
@@ -157,6 +162,7 @@ def test_state_and_density(machine):
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
 def test_dtypes(machine, dtype):
     _needs(machine, kinds=("expval",), dtype=dtype)
+    depends(machine, *PREPARATION, *OBSERVABLES)
     rng = np.random.default_rng(7)
     c, S = _random_circuit(machine, rng, n=3, num=15)
     a = rng.uniform(-3, 3, (2, S))
@@ -167,8 +173,40 @@ def test_dtypes(machine, dtype):
     np.testing.assert_allclose(_np(got[0]), want, atol=max(tol, 1e-5 if rdt == "float32" else 0))
 
 
+def _columns(circuit):
+    """Angle column -> the operations that read it (``RX on [1]``)."""
+    out: dict[int, list[str]] = {}
+    for op in circuit.ops:
+        for p in op.params:
+            if isinstance(p, ParamRef):
+                out.setdefault(p.index, []).append(f"{op.name} on {list(op.wires)}")
+    return out
+
+
+def _vjp_report(machine, c, a, ms, up, got, want, atol):
+    """Which angle columns (and their gates) and which measurements the vjp gets wrong."""
+    from vqnet_core.backend import get_backend
+    from vqnet_core.quantum.gradients import _shift_vjp
+    B = get_backend()
+    cols = _columns(c)
+    bad = np.where(np.any(np.abs(got - want) > atol, axis=0))[0]
+    lines = [f"vjp differs from parameter shift in {len(bad)} of {a.shape[1]} angle columns:"]
+    for j in bad[:8]:
+        lines.append(f"  column {j} ({', '.join(cols.get(int(j), ['unused']))}): got "
+                     f"{np.round(got[:, j], 6).tolist()}, want {np.round(want[:, j], 6).tolist()}")
+    for m, u in zip(ms, up):  # each measurement alone
+        g1 = _np(machine.vjp(c, a, [m], [B.from_numpy(u)]))
+        w1 = _shift_vjp(_reference(), c, a, [m], u.reshape(a.shape[0], -1), "parameter-shift",
+                        None, None, "complex128")
+        wrong = np.where(np.any(np.abs(g1 - w1) > atol, axis=0))[0]
+        verdict = (f"wrong in columns {wrong.tolist()}" if len(wrong) else "right")
+        lines.append(f"  {m!r} alone: {verdict}")
+    return "\n".join(lines)
+
+
 def test_vjp_matches_parameter_shift(machine):
     _needs(machine, kinds=("expval", "probs"), adjoint=True)
+    depends(machine, *PREPARATION, *OBSERVABLES)
     from vqnet_core.backend import get_backend
     from vqnet_core.quantum.gradients import _shift_vjp
     rng = np.random.default_rng(8)
@@ -181,18 +219,26 @@ def test_vjp_matches_parameter_shift(machine):
     g_flat = np.concatenate([up[0][:, None], up[1]], axis=1)
     want = _shift_vjp(_reference(), c, a, ms, g_flat, "parameter-shift", None, None,
                       "complex128")
-    np.testing.assert_allclose(got, want, atol=1e-8)
+    assert got.shape == want.shape, f"vjp has shape {got.shape}, want {want.shape}"
+    if not np.allclose(got, want, atol=1e-8, rtol=0):
+        pytest.fail(_vjp_report(machine, c, a, ms, up, got, want, 1e-8), pytrace=False)
 
 
 def test_shots_are_seeded_and_unbiased(machine):
     _needs(machine, kinds=("expval", "sample"), shots=True, gates=("RY", "CNOT"))
+    depends(machine, "RY", "Expval Z")
     c = Circuit(2, [Operation("RY", (0,), (ParamRef(0),)), Operation("CNOT", (0, 1))])
     a = np.array([[0.9], [2.2]])
-    r1 = machine.execute(c, a, [Expval("Z0 Z1"), Expval("Z1")], shots=SHOTS, seed=3)
-    r2 = machine.execute(c, a, [Expval("Z0 Z1"), Expval("Z1")], shots=SHOTS, seed=3)
-    np.testing.assert_array_equal(_np(r1[1]), _np(r2[1]))
-    np.testing.assert_allclose(_np(r1[0]), 1.0, atol=1e-12)
-    np.testing.assert_allclose(_np(r1[1]), np.cos(a[:, 0]), atol=5 / np.sqrt(SHOTS))
+    ms = [Expval("Z0 Z1"), Expval("Z1")]
+    r1 = machine.execute(c, a, ms, shots=SHOTS, seed=3)
+    r2 = machine.execute(c, a, ms, shots=SHOTS, seed=3)
+    assert np.array_equal(_np(r1[1]), _np(r2[1])), (
+        f"seed=3 twice gave different {ms[1]!r} after RY(t) on [0]; CNOT on [0, 1]: "
+        f"{_np(r1[1]).tolist()} vs {_np(r2[1]).tolist()}")
+    np.testing.assert_allclose(_np(r1[0]), 1.0, atol=1e-12,
+                               err_msg=f"{ms[0]!r} of a Bell-type state (always +1)")
+    np.testing.assert_allclose(_np(r1[1]), np.cos(a[:, 0]), atol=5 / np.sqrt(SHOTS),
+                               err_msg=f"{ms[1]!r} from {SHOTS} shots vs cos(t)")
     s = _np(machine.execute(c, a, [Sample()], shots=100, seed=2)[0])
     assert s.shape == (2, 100, 2) and set(np.unique(s)) <= {0, 1}
 

@@ -25,7 +25,7 @@ from vqnet_core.backend.registry import get_backend
 from vqnet_core.quantum import GATES, MachineCapabilities, MachineError, UnsupportedError
 from vqnet_core.quantum import kernels as K
 from vqnet_core.quantum.machine import Machine
-from vqnet_core.quantum.measure_eval import _sample_bits, evaluate, make_rng
+from vqnet_core.quantum.measure_eval import evaluate, make_rng
 from vqnet_core.quantum.noise import NoiseModel
 
 from . import translate as T
@@ -100,7 +100,15 @@ class QPandaMachine(Machine):
         if entry["vqc"] is None:
             entry["vqc"] = T.to_vqcircuit(entry["specs"], S)
         res = entry["vqc"](np.ascontiguousarray(angles[:, :S], dtype=np.float64))
-        return [res.qprog_at([b]) for b in range(angles.shape[0])]
+        # a VQCircuit's programs span only the qubits its gates touch: put each on all n
+        # (else a circuit leaving wire 0 idle gives a state of fewer wires)
+        core = T._core()
+        out = []
+        for b in range(angles.shape[0]):
+            prog = core.QProg(n)
+            prog << res.qprog_at([b])
+            out.append(prog)
+        return out
 
     def simulator(self, dtype: str) -> Any:
         prec = _PREC[dtype]
@@ -474,12 +482,25 @@ class _SamplingMachine(QPandaMachine):
                 wires = m.wires if m.wires is not None else tuple(range(n))
                 p = K.marginal(Bn, probs_in_basis(()), n, tuple(sorted(wires)))
                 p = K.reorder_marginal(Bn, p, tuple(sorted(wires)), tuple(wires))
-                # resample the measured frequencies: same counts, shots in random order
-                out.append(_sample_bits(rng, np.asarray(p), shots, len(wires)))
+                out.append(_shuffled_shots(rng, np.asarray(p), shots, len(wires)))
             else:
                 out.append(evaluate(Bn, n, [m], probs_in_basis, None, None, None, None,
                                     _RDT[dtype], bsz)[0])
         return _native(out, dtype)
+
+
+def _shuffled_shots(rng: np.random.Generator, freq: np.ndarray, shots: int, k: int
+                    ) -> np.ndarray:
+    """QPanda's own shots ``[B, shots, k]`` from their measured frequencies ``[B, 2^k]``:
+    the same counts, in an order drawn from ``rng`` (drawing afresh from the frequencies
+    would add a second round of shot noise)."""
+    out = np.empty((freq.shape[0], shots, k), dtype=np.int64)
+    shifts = np.arange(k - 1, -1, -1)
+    for b, row in enumerate(freq):
+        counts = np.rint(row * shots).astype(np.int64)
+        idx = rng.permutation(np.repeat(np.arange(row.size), counts))
+        out[b] = (idx[:, None] >> shifts) & 1
+    return out
 
 
 class NoiseMachine(_SamplingMachine):
