@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ._blas import gemm_size, single_thread
 from ._select import MIN_SIZE as SELECT_MIN
 from ._select import select
+from .blas import gemm_size, single_thread
 from .protocol import ArrayBackend, BackendError, Capabilities
 
 _NP_DTYPES = {
