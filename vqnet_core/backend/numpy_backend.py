@@ -121,6 +121,8 @@ class NumpyBackend(ArrayBackend):
 
     # ---- reductions ---------------------------------------------------------------
     def reduce(self, op, a, axes, keepdims):
+        if op in ("sum", "prod") and a.dtype.kind in "iu":  # keep int32 (NumPy widens it)
+            return np.asarray(_REDUCE[op](a, axis=axes, keepdims=keepdims, dtype=a.dtype))
         return np.asarray(_REDUCE[op](a, axis=axes, keepdims=keepdims))
 
     def arg_reduce(self, op, a, axis, keepdims):
