@@ -16,9 +16,13 @@ __version__ = "0.1.0"
 from .tensor import QTensor  # noqa: F401  # isort: skip
 
 # isort: split
-from . import autograd  # noqa: F401
+# ``vq.backend`` is the subpackage, callable as the context manager ``vq.backend(name)``
+from . import (
+    autograd,  # noqa: F401
+    backend,  # noqa: F401
+)
 from .autograd import Function, enable_grad, grad, no_grad, set_grad_enabled  # noqa: F401
-from .backend import available_backends, backend, get_backend, set_backend  # noqa: F401
+from .backend import available_backends, get_backend, set_backend  # noqa: F401
 from .dtypes import (  # noqa: F401
     DType,
     as_dtype,

@@ -175,7 +175,7 @@ def test_linear_one_node_matches_functional(bias):
 
 
 def test_small_gemm_single_thread_agrees_and_restores():
-    from vqnet_core.backend import _blas
+    from vqnet_core.backend import blas as _blas
 
     a = np.random.default_rng(0).standard_normal((16, 150)).astype(np.float32)
     b = np.random.default_rng(1).standard_normal((150, 3000)).astype(np.float32)

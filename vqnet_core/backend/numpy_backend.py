@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ._blas import gemm_size, single_thread
 from ._select import MIN_SIZE as SELECT_MIN
 from ._select import select
+from .blas import gemm_size, single_thread
 from .protocol import ArrayBackend, BackendError, Capabilities
 
 _NP_DTYPES = {
@@ -121,6 +121,8 @@ class NumpyBackend(ArrayBackend):
 
     # ---- reductions ---------------------------------------------------------------
     def reduce(self, op, a, axes, keepdims):
+        if op in ("sum", "prod") and a.dtype.kind in "iu":  # keep int32 (NumPy widens it)
+            return np.asarray(_REDUCE[op](a, axis=axes, keepdims=keepdims, dtype=a.dtype))
         return np.asarray(_REDUCE[op](a, axis=axes, keepdims=keepdims))
 
     def arg_reduce(self, op, a, axis, keepdims):

@@ -5,16 +5,25 @@ below, each working on the backend's own native arrays. Gradients are not the ba
 the core writes every derivative rule in these primitives.
 
 Optional fused kernels are looked up by name through :meth:`ArrayBackend.kernel`; a backend
-declares the names it implements in ``capabilities.kernels`` and returns a callable. The core
-holds a reference composition for each kernel (see ``vqnet_core.kernels``), and the
-conformance suite checks a declared kernel against it.
+declares the names it implements in ``capabilities.kernels`` and defines a method
+``k_<name>``. The core holds a reference composition for each kernel (``*_reference``
+functions next to the caller: ``ops/linalg.py``, ``nn/functional.py``, ``nn/loss.py``,
+``optim/*.py``, ``quantum/kernels.py``; the list with signatures is in
+``docs/writing-a-backend.md``), and the conformance suite checks a declared kernel against it.
+:func:`required_primitives` (a module function) lists the abstract methods.
 
 Conventions that every primitive follows:
 
 * dtypes are passed as VQNet dtype *names* (``"float32"``, ``"complex128"``, ...);
 * shapes are tuples of non-negative ints; axes are already normalised (non-negative);
 * binary ops broadcast like NumPy, and their operands already have one common dtype
-  (the core promotes first); a Python scalar may stand for either operand;
+  (the core promotes first); a Python scalar (``bool``, ``int``, ``float``, ``complex``) may
+  stand for either operand and never changes the array's dtype: an int32 array with a
+  Python int is int32, a float32 array with a Python float is float32 (NumPy 2's rule);
+* every primitive keeps the dtype of its array operands unless its docstring says otherwise
+  (comparisons give bool, ``arg_reduce`` / ``sort`` indices int64, ``real`` / ``imag`` /
+  ``abs`` / ``angle`` of complex give the matching float) -- in particular an int32 ``sum``
+  is int32: the core widens integers to int64 itself before summing, as PyTorch does;
 * functions never modify their inputs; each returns a new array (or a view the core
   will never write through).
 
@@ -138,7 +147,14 @@ class ArrayBackend(abc.ABC):
     # ---- reductions and scans -----------------------------------------------------
     @abc.abstractmethod
     def reduce(self, op: str, a: Array, axes: tuple[int, ...] | None, keepdims: bool) -> Array:
-        """Reduce over ``axes`` (``None``: all) with ``op`` in :data:`REDUCE_OPS`."""
+        """Reduce over ``axes`` with ``op`` in :data:`REDUCE_OPS`; the dtype is kept.
+
+        ``axes=None`` reduces every axis; ``axes=()`` (an empty tuple) reduces none and
+        returns the values unchanged. An axis of length 0 gives the op's identity (``sum`` 0,
+        ``prod`` 1, ``any`` False, ``all`` True); ``max`` / ``min`` over it raise
+        ``ValueError``. ``sum`` / ``prod`` of an integer dtype stay in that dtype (wrapping on
+        overflow); the core never passes bool to them.
+        """
 
     @abc.abstractmethod
     def arg_reduce(self, op: str, a: Array, axis: int | None, keepdims: bool) -> Array:
@@ -206,7 +222,8 @@ class ArrayBackend(abc.ABC):
         """Counter-based random numbers: the same ``key`` always gives the same array.
 
         ``uniform`` on [a, b), ``normal`` with mean a and std b, ``randint`` on [a, b),
-        ``bernoulli`` with probability a.
+        ``bernoulli`` with probability a of a one. The result always has ``dtype``:
+        ``bernoulli`` gives 0 / 1 in whatever dtype is asked for (False / True for bool).
         """
 
     # ---- optional kernels ---------------------------------------------------------

@@ -97,7 +97,7 @@ def evaluate(B, n: int, measurements: Sequence[Measurement], probs_in_basis: Pro
         elif m.kind == "sample":
             wires = m.wires if m.wires is not None else tuple(range(n))
             p = B.to_numpy(marg((), wires))
-            out.append(B.from_numpy(_sample_bits(rng, p, shots, len(wires))))
+            out.append(B.from_numpy(sample_bits(rng, p, shots, len(wires))))
         elif m.kind == "state":
             out.append(state_fn())
         elif m.kind == "density":
@@ -133,7 +133,9 @@ def _counts(rng: np.random.Generator, p: np.ndarray, shots: int) -> np.ndarray:
     return rng.multinomial(shots, _clean(p)).astype(np.float64)
 
 
-def _sample_bits(rng: np.random.Generator, p: np.ndarray, shots: int, k: int) -> np.ndarray:
+def sample_bits(rng: np.random.Generator, p: np.ndarray, shots: int, k: int) -> np.ndarray:
+    """``shots`` draws per row of the probabilities ``p`` ``[B, 2^k]`` (clipped at 0 and
+    renormalised) as int64 bits ``[B, shots, k]``, the first measured wire first."""
     p = _clean(p)
     cdf = np.cumsum(p, axis=-1)
     cdf[:, -1] = 1.0

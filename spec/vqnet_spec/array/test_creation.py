@@ -73,9 +73,11 @@ def test_astype(vqnet_backend, src):
 @pytest.mark.parametrize("dist,dtype", [("uniform", d) for d in FLOAT_DTYPES]
                          + [("normal", d) for d in FLOAT_DTYPES]
                          + [("randint", d) for d in INT_DTYPES]
-                         + [("bernoulli", d) for d in ("float32", "bool")])
+                         + [("bernoulli", d) for d in ("bool",) + INT_DTYPES + FLOAT_DTYPES])
 def test_random_is_counter_based(vqnet_backend, dist, dtype):
-    """The same key gives the same numbers; another seed or counter gives different ones."""
+    """The same key gives the same numbers; another seed or counter gives different ones. The
+    result has the requested dtype for every distribution: ``bernoulli`` gives 0/1 (False /
+    True for bool) in whatever dtype was asked for."""
     B = vqnet_backend
     require_dtype(B, dtype)
     a, b = {"uniform": (-1.0, 2.0), "normal": (0.5, 2.0), "randint": (-3, 7),
@@ -86,6 +88,9 @@ def test_random_is_counter_based(vqnet_backend, dist, dtype):
         f"B.random({dist!r}) must return dtype {dtype}"
     assert first.shape == (50, 40), f"B.random({dist!r}) returned shape {first.shape}"
     assert np.array_equal(first, again), f"B.random({dist!r}) with the same key must repeat"
+    if dist == "bernoulli":
+        assert set(np.unique(first.astype(np.float64)).tolist()) == {0.0, 1.0}, \
+            f"B.random('bernoulli') in {dtype} must give both 0 and 1 and nothing else"
     for key in [(7, 4), (8, 3)]:
         other = B.to_numpy(B.random(dist, key, (50, 40), dtype, a, b))
         assert not np.array_equal(first, other), \

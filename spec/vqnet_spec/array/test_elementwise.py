@@ -208,20 +208,22 @@ def test_binary(vqnet_backend, op, dtype):
 
 
 _SCALAR_CASES = [(op, d) for op in ["add", "sub", "mul", "div", "pow", "maximum", "minimum"]
-                 for d in ("int64",) + FLOAT_DTYPES + ("complex128",)
-                 if not (op == "div" and d == "int64")  # the core casts to float first
+                 for d in INT_DTYPES + FLOAT_DTYPES + ("complex128",)
+                 if not (op == "div" and d in INT_DTYPES)  # the core casts to float first
                  and not (op in ("maximum", "minimum") and d == "complex128")]
 
 
 @pytest.mark.parametrize("op,dtype", _SCALAR_CASES)
 def test_binary_python_scalar(vqnet_backend, op, dtype):
-    """A Python scalar may stand for either operand; the array's dtype is kept."""
+    """A Python scalar may stand for either operand; the array's dtype is kept (an int32
+    array with a Python int stays int32, a float32 one with a Python float stays float32)."""
     B = vqnet_backend
     require_dtype(B, dtype)
     rng = rng_for("scalar", op, dtype)
-    a = sample(rng, (2, 3), dtype, 0.5, 2.0) if dtype != "int64" else sample(rng, (2, 3),
-                                                                          dtype, 1, 3)
-    s = {"int64": 2, "float32": 1.5, "float64": 1.5, "complex128": 0.5 - 1.0j}[dtype]
+    a = sample(rng, (2, 3), dtype, 0.5, 2.0) if dtype not in INT_DTYPES else sample(
+        rng, (2, 3), dtype, 1, 3)
+    s = {"int32": 2, "int64": 2, "float32": 1.5, "float64": 1.5,
+         "complex128": 0.5 - 1.0j}[dtype]
     ref = BINARY_REF[op]
     wide = a.astype(np.float64) if dtype == "float32" else a
     check_native(B, B.binary(op, B.from_numpy(a), s), ref(wide, s), dtype,

@@ -41,9 +41,11 @@ def check_einsum(B: Any, dtype: str) -> None:
                      rtol=rtol * 10, atol=atol * 10)
 
 
-def _fused_vs_reference(B: Any, dtype: str, name: str, fn: Callable, makers: list) -> None:
+def _fused_vs_reference(B: Any, dtype: str, name: str, fn: Callable, makers: list,
+                        tol: tuple[float, float] | None = None, case: str = "") -> None:
     """Run ``fn`` with fused kernels and inside ``use_fused(False)``; compare outputs and the
-    gradients of every input."""
+    gradients of every input (within ``tol`` = ``(rtol, atol)`` when given; ``case`` names
+    the case in failure messages)."""
     from vqnet_core.nn._fused import use_fused
 
     require_kernel(B, name)
@@ -60,13 +62,14 @@ def _fused_vs_reference(B: Any, dtype: str, name: str, fn: Callable, makers: lis
         results.append((out, [t.grad for t in ins]))
     (out, grads), (ref, ref_grads) = results
     rtol, atol = tolerance(dtype)
-    rtol, atol = rtol * 10, atol * 100
-    check_native(B, out._data, ref.numpy(), dtype, f"kernel {name} forward vs the reference",
-                 rtol, atol)
+    rtol, atol = tol if tol is not None else (rtol * 10, atol * 100)
+    case = f" ({case})" if case else ""
+    check_native(B, out._data, ref.numpy(), dtype,
+                 f"kernel {name} forward{case} vs the reference", rtol, atol)
     for i, (g, r) in enumerate(zip(grads, ref_grads)):
         check_native(B, g._data, r.numpy(), dtype,
-                     f"kernel {name}_backward: gradient of input {i} vs the reference", rtol,
-                     atol)
+                     f"kernel {name}_backward{case}: gradient of input {i} vs the reference",
+                     rtol, atol)
 
 
 def check_relu(B: Any, dtype: str) -> None:
@@ -127,6 +130,12 @@ def check_max_pool2d(B: Any, dtype: str) -> None:
     ]:
         _fused_vs_reference(B, dtype, "max_pool2d", fn, makers)
 
+    def negative(*s):  # all below zero, far from it: padding must act as -inf, not as 0
+        return lambda rng: -1000.0 - rng.permutation(int(np.prod(s))).reshape(s) / 7.0
+    _fused_vs_reference(B, dtype, "max_pool2d",
+                        lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [negative(1, 2, 7, 6)],
+                        case="all inputs near -1000 with padding")
+
 
 def check_avg_pool2d(B: Any, dtype: str) -> None:
     from vqnet_core.nn import functional as F
@@ -183,7 +192,58 @@ def check_batch_norm(B: Any, dtype: str) -> None:
         (lambda x, b: F.batch_norm(x, *stats(x), bias=b), [u(2, 3, 5), u(3)]),
     ]:
         _fused_vs_reference(B, dtype, "batch_norm", fn, makers)
+    _check_batch_norm_stability(B, dtype)
     _check_running_stats(B, dtype)
+
+
+def batch_norm_stability_cases(dtype: str) -> list[tuple[str, Callable, list, tuple]]:
+    """``(case, fn, makers, (rtol, atol))``: batch statistics that a careless kernel gets
+    wrong.
+
+    * A large mean with a small spread (1e3 + U(-1, 1) in float32, 1e7 + U(-1, 1) in
+      float64): a one-pass ``E[x^2] - E[x]^2`` variance in the input's precision cancels
+      catastrophically (errors of 0.5 and more, or NaN); a two-pass one stays within a few
+      roundings of the mean, which sets the tolerance.
+    * A variance of about 3e-7, below the default ``eps = 1e-5``: ``eps`` must be added to the
+      variance under the square root (not to the standard deviation).
+    * A constant channel (variance exactly 0): ``1/sqrt(0 + eps)``, finite; without ``eps``
+      it is 0/0.
+    """
+    from vqnet_core.nn import functional as F
+
+    eps = float(np.finfo(dtype).eps)
+    off = 1e3 if dtype == "float32" else 1e7
+    rtol, atol = tolerance(dtype)
+
+    def shifted(rng):
+        return off + rng.uniform(-1, 1, (4, 3, 5, 6))
+
+    def tiny(rng):
+        return 1e-3 * rng.uniform(-1, 1, (4, 3, 5))
+
+    def constant(rng):
+        x = rng.uniform(-1, 1, (4, 3, 5))
+        x[:, 1] = 0.1
+        return x
+
+    def u(rng):
+        return rng.uniform(0.5, 1.5, (3,))
+    return [
+        (f"mean {off:g}, spread 1: a one-pass variance cancels",
+         lambda x, w: F.batch_norm(x, None, None, w, training=True), [shifted, u],
+         (rtol * 10, 16 * eps * off)),
+        ("variance 3e-7 < eps: eps goes under the square root",
+         lambda x, b: F.batch_norm(x, None, None, bias=b, training=True), [tiny, u],
+         (rtol * 10, atol * 100)),
+        ("a constant channel: variance 0, eps keeps it finite",
+         lambda x: F.batch_norm(x, None, None, training=True), [constant],
+         (rtol * 10, atol * 100)),
+    ]
+
+
+def _check_batch_norm_stability(B: Any, dtype: str) -> None:
+    for case, fn, makers, tol in batch_norm_stability_cases(dtype):
+        _fused_vs_reference(B, dtype, "batch_norm", fn, makers, tol, case)
 
 
 def _kernel_pair(B: Any, name: str):
@@ -213,6 +273,25 @@ def check_softmax_cross_entropy(B: Any, dtype: str) -> None:
         check_native(B, bwd(logits, labels, g), ref_g, dtype,
                      f"kernel softmax_cross_entropy_backward [{n}x{c}] vs the reference",
                      rtol * 10, atol * 10)
+    # Stability: rows near +1000 and -1000 (exp overflows to inf / underflows to 0 unless the
+    # row maximum is subtracted first) and rows spread over +-3000 (a one-hot softmax, losses
+    # up to ~6000). Tolerance: a few roundings of the logits' magnitude.
+    rng = rng_for("softmax_cross_entropy", "large", dtype)
+    base = rng.standard_normal((5, 4)) * 3
+    host = np.concatenate([base + 1000.0, base - 1000.0, base * 1000.0]).astype(dtype)
+    logits = B.from_numpy(host)
+    labels = B.from_numpy(rng.integers(0, 4, host.shape[0]).astype("int64"))
+    g = B.from_numpy(rng.standard_normal(host.shape[0]).astype(dtype))
+    big_atol = atol * 10 + 8 * float(np.finfo(dtype).eps) * float(np.max(np.abs(host)))
+    what = f"[{host.shape[0]}x4] logits of magnitude 1000 and more"
+    ref = B.to_numpy(softmax_cross_entropy_reference(B, logits, labels))
+    check_native(B, fwd(logits, labels), ref, dtype,
+                 f"kernel softmax_cross_entropy {what} vs the reference (subtract the row max "
+                 "before exp)", rtol * 10, big_atol)
+    ref_g = B.to_numpy(softmax_cross_entropy_backward_reference(B, logits, labels, g))
+    check_native(B, bwd(logits, labels, g), ref_g, dtype,
+                 f"kernel softmax_cross_entropy_backward {what} vs the reference (subtract the "
+                 "row max before exp)", rtol * 10, big_atol)
 
 
 def _optimizer_arrays(B: Any, name: str, dtype: str, shape=(5, 3)):
@@ -258,6 +337,23 @@ def check_adam_step(B: Any, dtype: str) -> None:
             check_native(B, a, B.to_numpy(r), dtype, f"kernel adam_step output {i} "
                          f"(step={step}, amsgrad={amsgrad}, wd={wd}, decoupled={decoupled})",
                          rtol * 10, atol * 10)
+    # Stability: parameters of ~1e-3 and gradients of ~1e-10, so that sqrt(v_hat) ~ 1e-10 is
+    # far below eps = 1e-8: the update is lr * m_hat / (sqrt(v_hat) + eps) ~ lr * 1e-2; eps
+    # inside the square root (lr * m_hat / sqrt(v_hat + eps)) makes it 1e4 times smaller.
+    # And a late step (10000, bias corrections near 1).
+    rng = rng_for("adam_step", "tiny", dtype)
+    tiny = [B.from_numpy((rng.standard_normal((5, 3)) * s).astype(dtype))
+            for s in (1e-3, 1e-10, 1e-10, 1e-20)]
+    p, g, m, v = tiny[0], tiny[1], tiny[2], B.unary("abs", tiny[3])
+    for step in (1, 10000):
+        args = (m, v, None, step, 1e-3, 0.9, 0.999, 1e-8, 0.0, False, False, False)
+        got, ref = k(p, g, *args), adam_step_reference(B, p, g, *args)
+        for i, (a, r) in enumerate(zip(got, ref)):
+            if r is None:
+                continue
+            check_native(B, a, B.to_numpy(r), dtype, f"kernel adam_step output {i} with "
+                         f"gradients of 1e-10 (sqrt(v) << eps), step={step}", rtol * 10,
+                         atol * 1e-4 if i else atol * 10)
 
 
 # ---- state-vector kernels (vqnet_core.quantum.kernels) ------------------------------------

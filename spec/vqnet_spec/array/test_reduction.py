@@ -18,7 +18,7 @@ assert set(REDUCE_REF) == set(REDUCE_OPS), "the suite must know every reduce pri
 
 def _reduce_cases():
     for op in ("sum", "prod"):
-        yield from ((op, d) for d in ("int64",) + FLOAT_DTYPES + COMPLEX_DTYPES)
+        yield from ((op, d) for d in INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES)
     for op in ("max", "min"):
         yield from ((op, d) for d in INT_DTYPES + FLOAT_DTYPES)
     yield from ((op, "bool") for op in ("any", "all"))
@@ -26,7 +26,7 @@ def _reduce_cases():
 
 def _reduce_input(op, dtype, rng, shape):
     if op == "prod":
-        return sample(rng, shape, dtype, -2, 2) if dtype == "int64" else \
+        return sample(rng, shape, dtype, -2, 2) if dtype in INT_DTYPES else \
             sample(rng, shape, dtype, 0.6, 1.4)
     if op in ("any", "all"):
         return rng.random(shape) < (0.8 if op == "all" else 0.2)
@@ -36,7 +36,8 @@ def _reduce_input(op, dtype, rng, shape):
 @pytest.mark.parametrize("keepdims", [False, True], ids=["drop", "keepdims"])
 @pytest.mark.parametrize("op,dtype", list(_reduce_cases()))
 def test_reduce(vqnet_backend, op, dtype, keepdims):
-    """``B.reduce(op, a, axes, keepdims)`` over every axis subset; the dtype is kept."""
+    """``B.reduce(op, a, axes, keepdims)`` over every axis subset; the dtype is kept: an
+    int32 ``sum`` / ``prod`` is int32 (the core widens to int64 itself where it wants to)."""
     B = vqnet_backend
     require_dtype(B, dtype)
     x = _reduce_input(op, dtype, rng_for("reduce", op, dtype), (2, 3, 4))
@@ -53,15 +54,46 @@ def test_reduce(vqnet_backend, op, dtype, keepdims):
                      f"B.reduce({op!r}) on {dtype} axes={axes} keepdims={keepdims}", rtol, atol)
 
 
-@pytest.mark.parametrize("op,dtype,expected", [("sum", "float64", 0.0), ("prod", "float64", 1.0),
-                                               ("any", "bool", False), ("all", "bool", True)])
-def test_reduce_empty(vqnet_backend, op, dtype, expected):
-    """Reducing an axis of length 0 gives the identity of the op."""
+_EMPTY_CASES = [(op, d, e) for op, e in (("sum", 0), ("prod", 1))
+                for d in INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES] + \
+    [("any", "bool", False), ("all", "bool", True)]
+
+
+@pytest.mark.parametrize("keepdims", [False, True], ids=["drop", "keepdims"])
+@pytest.mark.parametrize("op,dtype,expected", _EMPTY_CASES)
+def test_reduce_empty(vqnet_backend, op, dtype, expected, keepdims):
+    """Reducing an axis of length 0 gives the identity of the op (sum 0, prod 1, any False,
+    all True) in the input's dtype, for that axis alone and for all axes (``None``)."""
     B = vqnet_backend
     require_dtype(B, dtype)
     x = np.zeros((0, 3), dtype=dtype)
-    check_native(B, B.reduce(op, B.from_numpy(x), (0,), False), np.full(3, expected, dtype),
-                 dtype, f"B.reduce({op!r}) over an empty axis")
+    shape = (1, 3) if keepdims else (3,)
+    check_native(B, B.reduce(op, B.from_numpy(x), (0,), keepdims),
+                 np.full(shape, expected, dtype), dtype,
+                 f"B.reduce({op!r}) on {dtype} over an empty axis (keepdims={keepdims})")
+    check_native(B, B.reduce(op, B.from_numpy(x), None, keepdims),
+                 np.full((1, 1) if keepdims else (), expected, dtype), dtype,
+                 f"B.reduce({op!r}) on {dtype} of an empty array, axes=None")
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_reduce_empty_max_min_raise(vqnet_backend, op):
+    """``max`` / ``min`` have no identity: over an axis of length 0 they raise ValueError."""
+    B = vqnet_backend
+    with pytest.raises(ValueError):
+        B.to_numpy(B.reduce(op, B.from_numpy(np.zeros((0, 3))), (0,), False))
+
+
+@pytest.mark.parametrize("keepdims", [False, True], ids=["drop", "keepdims"])
+@pytest.mark.parametrize("op,dtype", list(_reduce_cases()))
+def test_reduce_no_axes(vqnet_backend, op, dtype, keepdims):
+    """``axes=()`` (an empty tuple, unlike ``None`` = all axes) reduces nothing: the result
+    equals the input, same shape and dtype, whatever ``keepdims``."""
+    B = vqnet_backend
+    require_dtype(B, dtype)
+    x = _reduce_input(op, dtype, rng_for("reduce-no-axes", op, dtype), (2, 3))
+    check_native(B, B.reduce(op, B.from_numpy(x), (), keepdims), x, dtype,
+                 f"B.reduce({op!r}) on {dtype} with axes=() (must reduce nothing)")
 
 
 @pytest.mark.parametrize("dtype", INT_DTYPES + FLOAT_DTYPES)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from vqnet_core.backend._blas import SMALL_MNK, gemm_size, single_thread
+from vqnet_core.backend.blas import SMALL_MNK, gemm_size, single_thread
 
 from . import _ext
 

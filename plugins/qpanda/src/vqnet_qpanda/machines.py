@@ -25,32 +25,24 @@ from vqnet_core.backend.registry import get_backend
 from vqnet_core.quantum import GATES, MachineCapabilities, MachineError, UnsupportedError
 from vqnet_core.quantum import kernels as K
 from vqnet_core.quantum.machine import Machine
-from vqnet_core.quantum.measure_eval import evaluate, make_rng
 from vqnet_core.quantum.noise import NoiseModel
+from vqnet_core.quantum.results import (
+    REAL_DTYPE,
+    make_rng,
+    measure_probs,
+    measure_state,
+    to_active,
+)
 
 from . import translate as T
 
-_RDT = {"complex64": "float32", "complex128": "float64"}
+_RDT = REAL_DTYPE
 _PREC = {"complex64": "float32", "complex128": "float64"}
 _ALL = frozenset(GATES)
 
 
 def _np_backend():
     return get_backend("numpy")
-
-
-def _native(results: list[Any], dtype: str) -> list[Any]:
-    """Results as arrays of the active backend, real ones in the precision of ``dtype``."""
-    B = get_backend()
-    out = []
-    for r in results:
-        r = np.asarray(r)
-        if r.dtype.kind == "f":
-            r = r.astype(_RDT[dtype])
-        elif r.dtype.kind == "c":
-            r = r.astype(dtype)
-        out.append(B.from_numpy(np.ascontiguousarray(r)))
-    return out
 
 
 class QPandaMachine(Machine):
@@ -141,15 +133,9 @@ class _StateMachine(QPandaMachine):
         return np.asarray(sim.result().get_state_vector(), dtype=np.complex128)
 
     def _execute(self, circuit, angles, measurements, shots, seed, dtype):
-        Bn = _np_backend()
-        n = circuit.num_wires
         state = self.states(circuit, angles, dtype)
-
-        def probs_in_basis(rot):
-            return K.probabilities(Bn, K.rotate_to_z(Bn, state, n, rot, dtype))
-        res = evaluate(Bn, n, measurements, probs_in_basis, lambda: state, None, shots, seed,
-                       _RDT[dtype], angles.shape[0])
-        return _native(res, dtype)
+        return measure_state(state, circuit.num_wires, measurements, shots=shots, seed=seed,
+                             dtype=dtype)
 
 
 class CPUMachine(_StateMachine):
@@ -283,16 +269,12 @@ class _AmplitudeMachine(QPandaMachine):
             rows.append(prev)
         amps = np.stack(rows).astype(dtype)  # [B, len(want)]
         pos = {s: i for i, s in enumerate(want)}
-        Bn = _np_backend()
-
-        def probs_in_basis(rot):
-            return K.probabilities(Bn, K.rotate_to_z(Bn, amps, n, rot, dtype))
         others = [m for m in measurements if m.kind != "amplitude"]
-        res = iter(evaluate(Bn, n, others, probs_in_basis, lambda: amps, None, shots, seed,
-                            _RDT[dtype], angles.shape[0]) if others else [])
+        res = iter(measure_state(amps, n, others, shots=shots, seed=seed, dtype=dtype)
+                   if others else [])
         out = [amps[:, [pos[s] for s in m.states]] if m.kind == "amplitude" else next(res)
                for m in measurements]
-        return _native(out, dtype)
+        return to_active(out, dtype)
 
 
 _AMP_GATES = _ALL - {"QubitUnitary"}
@@ -435,8 +417,8 @@ class DensityMatrixMachine(QPandaMachine):
         def density():
             return per_row([], lambda: np.asarray(sim.density_matrix())).astype(dtype)
         readout = self.noise_model.readout_matrices(n) if self.noise_model else None
-        return _native(evaluate(_np_backend(), n, measurements, probs_in_basis, None, density,
-                                shots, seed, _RDT[dtype], bsz, readout), dtype)
+        return measure_probs(probs_in_basis, n, measurements, batch=bsz, shots=shots,
+                             seed=seed, dtype=dtype, readout=readout, density=density)
 
 
 # ---------------------------------------------------------------------------- sampling
@@ -483,10 +465,9 @@ class _SamplingMachine(QPandaMachine):
                 p = K.marginal(Bn, probs_in_basis(()), n, tuple(sorted(wires)))
                 p = K.reorder_marginal(Bn, p, tuple(sorted(wires)), tuple(wires))
                 out.append(_shuffled_shots(rng, np.asarray(p), shots, len(wires)))
-            else:
-                out.append(evaluate(Bn, n, [m], probs_in_basis, None, None, None, None,
-                                    _RDT[dtype], bsz)[0])
-        return _native(out, dtype)
+            else:  # exact functions of the measured frequencies
+                out.append(measure_probs(probs_in_basis, n, [m], batch=bsz, dtype=dtype)[0])
+        return to_active(out, dtype)
 
 
 def _shuffled_shots(rng: np.random.Generator, freq: np.ndarray, shots: int, k: int

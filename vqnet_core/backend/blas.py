@@ -1,4 +1,6 @@
-"""Run small GEMMs on one BLAS thread.
+"""Run small GEMMs on one BLAS thread (public: backends built on NumPy's BLAS use it too).
+
+Stable API for plugins: :data:`SMALL_MNK`, :func:`single_thread`, :func:`gemm_size`.
 
 OpenBLAS splits every GEMM above about 2.6e5 multiply-adds across its threads. For the small
 products of a small network (a 5x5 conv at batch 32: a few million multiply-adds, a fraction of a
@@ -23,6 +25,8 @@ from __future__ import annotations
 import ctypes
 import threading
 from contextlib import AbstractContextManager, nullcontext
+
+__all__ = ["SMALL_MNK", "gemm_size", "single_thread"]
 
 #: Products with at most this many multiply-adds run on one thread (about 1 ms on one core).
 SMALL_MNK = 1 << 23
