@@ -32,7 +32,9 @@ class VQNetSpecs:
 
     @hookspec
     def vqnet_circuit_converters(self) -> dict[str, Any] | None:
-        """Converters from foreign circuit objects to the VQNet IR, by type name."""
+        """Converters from foreign circuit objects to the VQNet IR: ``{"module.TypeName":
+        converter}``, where ``converter(obj, **options)`` returns a
+        :class:`vqnet_core.quantum.convert.ForeignCircuit` (see :func:`convert_circuit`)."""
 
     @hookspec
     def vqnet_info(self) -> dict[str, Any] | None:

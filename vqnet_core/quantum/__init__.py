@@ -19,6 +19,14 @@ from .circuit import (  # noqa: F401
     Sample,
     State,
 )
+from .convert import (  # noqa: F401
+    AffineAngle,
+    ConversionError,
+    ForeignCircuit,
+    available_converters,
+    convert_circuit,
+    register_converter,
+)
 from .drawing import draw_layer, draw_mpl, draw_text  # noqa: F401
 from .gates import GATES, GateDef, GateError, get_gate, shift_rule  # noqa: F401
 from .machine import Machine, MachineCapabilities, MachineError, UnsupportedError  # noqa: F401
