@@ -38,7 +38,10 @@ _COMPAT = {
 
 
 class LossArgumentOrderError(TypeError, ValueError):
-    """A loss was called with its (prediction, target) arguments evidently swapped."""
+    """A loss was called with its (prediction, target) arguments evidently swapped;
+    ``why`` says what gave it away."""
+
+    why = ""
 
 
 def _np(t: Any) -> np.ndarray:
@@ -57,10 +60,12 @@ def _order_error(name: str, why: str) -> LossArgumentOrderError:
     compat = _COMPAT.get(name)
     use = (f" For pyvqnet's order use vqnet_core.compat.pyvqnet.nn.loss.{compat} (called "
            "loss(target, output)).") if compat else ""
-    return LossArgumentOrderError(
+    err = LossArgumentOrderError(
         f"{name}: the arguments look swapped ({why}). VQNet's losses expect "
         f"loss(input/output, target), the prediction first, like PyTorch; did you pass "
         f"(target, output) as pyvqnet does?{use}")
+    err.why = why
+    return err
 
 
 def check_loss_order(name: str, x: Any, t: Any, log_target: bool = False) -> None:
