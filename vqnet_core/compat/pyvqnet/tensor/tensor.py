@@ -99,8 +99,10 @@ class QTensor(_CoreQTensor, metaclass=_QTensorMeta):
             data = data.detach()
         elif not isinstance(data, np.ndarray):
             data = np.asarray(data)
-            if data.dtype == np.float64 and dtype is None:
-                data = data.astype(np.float32)  # Python floats: pyvqnet's default float32
+            if dtype is None and data.dtype.kind in "biuf":
+                # Python numbers and lists: pyvqnet's default dtype, float32 (pass
+                # dtype=kint64 for integer labels); NumPy arrays keep their dtype
+                data = data.astype(np.float32)
         super().__init__(data, dtype=_dt(dtype))
         self.name = name
         if nodes:
