@@ -108,8 +108,9 @@ class BinaryCrossEntropy(Loss):
 
 
 class fidelityLoss(Loss):  # noqa: N801  pyvqnet's name
-    """``1 - mean(output)``: the fidelity loss of pyvqnet's quantum autoencoder, where
-    ``output`` is the measured fidelity; ``floss(output)`` and ``floss(target, output)``."""
+    """pyvqnet's fidelity loss of its quantum autoencoder: ``1 / output`` elementwise, where
+    ``output`` is the measured fidelity; called ``floss(output)`` or ``floss(target,
+    output)``."""
 
     def __call__(self, target: Any, output: Any = None) -> Any:  # type: ignore[override]
         return self.forward(target, output)
@@ -117,4 +118,4 @@ class fidelityLoss(Loss):  # noqa: N801  pyvqnet's name
     def forward(self, target: Any, output: Any = None) -> Any:
         out = target if output is None else output
         from vqnet_core.ops._base import to_tensor
-        return 1.0 - to_tensor(out).mean()
+        return 1.0 / to_tensor(out)
