@@ -28,7 +28,8 @@ from vqnet_core.compat.pyvqnet.utils import set_random_seed  # noqa: E402
 
 
 def load_mnist(dataset="training_data", digits=np.arange(10), path="..//..//data//MNIST_data"):
-    import os, struct  # noqa: E401
+    import os  # noqa: E401
+    import struct
     from array import array as pyarray
     if dataset == "training_data":
         fname_image = os.path.join(path, 'train-images.idx3-ubyte').replace('\\', '/')
