@@ -15,7 +15,8 @@ from vqnet_core.compat.pyvqnet.tensor import QTensor, tensor
 
 
 def test_import_vqnet_core_does_not_import_the_compat_layer():
-    code = "import sys, vqnet_core; print(any(m.startswith('vqnet_core.compat') for m in sys.modules))"
+    code = ("import sys, vqnet_core; "
+            "print(any(m.startswith('vqnet_core.compat') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
 
