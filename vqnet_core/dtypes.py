@@ -76,6 +76,10 @@ _ALIASES = {
     "kbool": bool_, "kint32": int32, "kint64": int64, "kfloat32": float32,
     "kfloat64": float64, "kcomplex64": complex64, "kcomplex128": complex128,
 }
+# pyvqnet numbers its dtypes: kbool 0, kuint8 1, kint8 2, kint16 3, kint32 4, kint64 5,
+# kfloat32 6, kfloat64 7, kcomplex64 8, kcomplex128 9 (VQNet has no 8/16-bit types)
+_PYVQNET_CODES = {0: bool_, 4: int32, 5: int64, 6: float32, 7: float64, 8: complex64,
+                  9: complex128}
 _KIND_RANK = {"b": 0, "i": 1, "f": 2, "c": 3}
 _default_float = [float32]
 
@@ -107,6 +111,8 @@ def as_dtype(dtype: Any) -> DType:
         return get_default_dtype()
     if dtype is complex:
         return get_default_dtype().to_complex()
+    if isinstance(dtype, int) and not isinstance(dtype, bool) and dtype in _PYVQNET_CODES:
+        return _PYVQNET_CODES[dtype]  # pyvqnet's integer dtype codes (x.astype(6))
     name = getattr(dtype, "name", None) if not isinstance(dtype, str) else dtype
     if name is None:
         name = str(dtype)

@@ -229,7 +229,7 @@ class QTensor:
             raise RuntimeError("backward() on a tensor that does not require grad (is it "
                                "computed from tensors with requires_grad=True?)")
         if grad is None:
-            if self.numel() != 1:
+            if self.numel() != 1 and not any(h(self) for h in _IMPLICIT_GRAD_HOOKS):
                 raise RuntimeError(f"grad can be implicitly created only for one-element "
                                    f"outputs; pass grad= for shape {self.shape}")
             g = self._b.full(self.shape, 1, self._dtype.name)
@@ -462,6 +462,12 @@ class QTensor:
     def __le__(self, o): return _ew.binary("le", self, o)
     def __gt__(self, o): return _ew.binary("gt", self, o)
     def __ge__(self, o): return _ew.binary("ge", self, o)
+
+
+#: Functions ``hook(tensor) -> bool``: a true answer lets ``backward()`` on a tensor of more
+#: than one element seed a gradient of ones (the pyvqnet compatibility layer registers one
+#: that answers true only for graphs built from its own QTensors).
+_IMPLICIT_GRAD_HOOKS: list = []
 
 
 def _is_dtype_name(name: str) -> bool:

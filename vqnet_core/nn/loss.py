@@ -23,9 +23,11 @@ import numpy as np
 from ..ops import functions as F
 from ..ops._base import make, to_tensor
 from ..tensor import QTensor
+from ._loss_order import LossArgumentOrderError, check_loss_order
 from .module import Module
 
 __all__ = [
+    "LossArgumentOrderError",
     # modules
     "CrossEntropyLoss", "SoftmaxCrossEntropy", "CategoricalCrossEntropy", "NLLLoss", "NLL_Loss",
     "BinaryCrossEntropy", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "MeanSquaredError",
@@ -45,6 +47,12 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _check_reduction(reduction: str, extra: tuple[str, ...] = ()) -> None:
     if reduction not in _REDUCTIONS + extra:
         raise ValueError(f"reduction must be one of {_REDUCTIONS + extra}, got {reduction!r}")
+
+
+def _check_order(name: str, input: Any, target: Any, log_target: bool = False) -> None:
+    """Refuse an evidently swapped (target, output) call; see :mod:`._loss_order`."""
+    x = to_tensor(input)
+    check_loss_order(name, x, to_tensor(target, x._b), log_target)
 
 
 def _float_input(x: Any, name: str, what: str = "input") -> QTensor:
@@ -206,6 +214,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     >>> round(cross_entropy(vq.tensor([[0.0, 0.0]]), vq.tensor([1])).item(), 4)
     0.6931
     """
+    _check_order("cross_entropy", input, target)
     name = "cross_entropy"
     _check_reduction(reduction)
     x = _float_input(input, name)
@@ -271,6 +280,7 @@ def softmax_cross_entropy(input: Any, target: Any, weight: Any = None,
     >>> round(softmax_cross_entropy(vq.tensor([[0.0, 0.0]]), onehot).item(), 4)
     0.6931
     """
+    _check_order("softmax_cross_entropy", input, target)
     x = to_tensor(input)
     t = to_tensor(target, x._b)
     if t.dtype.kind in "bi" and t.shape == x.shape and x.ndim >= 1 and t.ndim >= 1:
@@ -288,6 +298,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     >>> nll_loss(vq.tensor([[-0.5, -2.0]]), vq.tensor([1])).item()
     2.0
     """
+    _check_order("nll_loss", input, target)
     name = "nll_loss"
     _check_reduction(reduction)
     x = _float_input(input, name)
@@ -318,6 +329,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     >>> round(binary_cross_entropy(vq.tensor([0.5]), vq.tensor([1.0])).item(), 4)
     0.6931
     """
+    _check_order("binary_cross_entropy", input, target)
     name = "binary_cross_entropy"
     _check_reduction(reduction)
     x = _float_input(input, name)
@@ -366,6 +378,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     >>> round(bce(vq.tensor([0.0]), vq.tensor([1.0])).item(), 4)
     0.6931
     """
+    _check_order("binary_cross_entropy_with_logits", input, target)
     name = "binary_cross_entropy_with_logits"
     _check_reduction(reduction)
     x = _float_input(input, name)
@@ -487,6 +500,7 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     >>> kl_div(p.log(), p, reduction="batchmean").item()
     0.0
     """
+    _check_order("kl_div", input, target, log_target)
     name = "kl_div"
     _check_reduction(reduction, ("batchmean",))
     x = _float_input(input, name)

@@ -22,6 +22,17 @@ from ..quantum.observables import Hamiltonian
 from ..tensor import QTensor
 
 
+def _need_recorder(q: Any, name: str) -> None:
+    """A clear error for pyvqnet's call form ``name(input, qubits)`` (it returns a pyqpanda
+    circuit there; here the first argument is the recorder)."""
+    if not isinstance(q, Recorder):
+        raise TypeError(
+            f"{name}: the first argument must be the circuit recorder q (the circuit "
+            f"function's first argument), got {type(q).__name__}. VQNet's templates record "
+            f"onto q: {name}(q, x, ...). pyvqnet's form {name}(input, qubits) returning a "
+            f"pyqpanda circuit is vqnet_core.compat.pyvqnet.qnn.template.{name}")
+
+
 def _wires(q: Recorder, wires: Sequence[int] | None, n: int | None = None) -> list[int]:
     ws = list(range(q.num_wires if n is None else n)) if wires is None else list(wires)
     return ws
@@ -41,6 +52,7 @@ def _nfeat(x: Any) -> int:
 def BasisEmbeddingCircuit(q: Recorder, bits: Any, wires: Sequence[int] | None = None) -> None:
     """Prepare the basis state ``|bits>``: X on the wires whose bit is 1. A tensor of bits
     (possibly batched) becomes ``U3(pi b, 0, pi b)``, which is exactly X for b = 1 and I for 0."""
+    _need_recorder(q, "BasisEmbeddingCircuit")
     ws = _wires(q, wires, _nfeat(bits))
     for i, w in enumerate(ws):
         b = _col(bits, i)
@@ -59,6 +71,7 @@ BasicEmbeddingCircuit = BasisEmbeddingCircuit
 def AngleEmbeddingCircuit(q: Recorder, x: Any, wires: Sequence[int] | None = None,
                           rotation: str = "X") -> None:
     """Feature ``i`` as the angle of an ``R{rotation}`` on wire ``i``."""
+    _need_recorder(q, "AngleEmbeddingCircuit")
     rotation = rotation.upper()
     if rotation not in ("X", "Y", "Z"):
         raise ValueError(f"rotation must be 'X', 'Y' or 'Z', got {rotation!r}")
@@ -74,6 +87,7 @@ def AmplitudeEmbeddingCircuit(q: Recorder, x: QTensor, wires: Sequence[int] | No
     """Encode real features as amplitudes (padded to 2^k, normalised) by Mottonen's state
     preparation: a tree of uniformly controlled RY rotations (CNOT + RY, Gray code order).
     Differentiable through the angles; complex amplitudes are not supported."""
+    _need_recorder(q, "AmplitudeEmbeddingCircuit")
     from .. import ops  # noqa: F401
     from ..ops import functions as F
 
@@ -148,6 +162,7 @@ def _uniformly_controlled_ry(q: Recorder, theta: QTensor, controls: list[int],
 def IQPEmbedding(q: Recorder, x: Any, wires: Sequence[int] | None = None,
                  n_repeats: int = 1) -> None:
     """H on every wire, RZ(x_i), then MultiRZ(x_i x_j) on every pair (PennyLane's pattern)."""
+    _need_recorder(q, "IQPEmbedding")
     nf = _nfeat(x)
     ws = _wires(q, wires, nf)
     for _ in range(n_repeats):
@@ -171,6 +186,7 @@ def _ring(q: Recorder, ws: list[int]) -> None:
 def BasicEntangler(q: Recorder, weights: Any, wires: Sequence[int] | None = None,
                    rotation: str = "X") -> None:
     """Layers of one rotation per wire (``weights[l, i]``) then a CNOT ring."""
+    _need_recorder(q, "BasicEntangler")
     L, n = weights.shape[0], weights.shape[1]
     ws = _wires(q, wires, n)
     for layer in range(L):
@@ -182,6 +198,7 @@ def BasicEntangler(q: Recorder, weights: Any, wires: Sequence[int] | None = None
 def StronglyEntangling(q: Recorder, weights: Any, wires: Sequence[int] | None = None,
                        ranges: Sequence[int] | None = None) -> None:
     """Layers of Rot(weights[l, i, 0..2]) then CNOT(i, i + r_l mod n), r_l = l mod (n-1) + 1."""
+    _need_recorder(q, "StronglyEntangling")
     L, n = weights.shape[0], weights.shape[1]
     ws = _wires(q, wires, n)
     for layer in range(L):
@@ -198,6 +215,7 @@ def HardwareEfficientAnsatz(q: Recorder, weights: Any, wires: Sequence[int] | No
                             entangler: str = "CNOT") -> None:
     """Layers of the ``rotations`` on every wire (``weights[l, i, r]``) then a chain of
     two-qubit ``entangler`` gates on neighbouring wires."""
+    _need_recorder(q, "HardwareEfficientAnsatz")
     L, n = weights.shape[0], weights.shape[1]
     ws = _wires(q, wires, n)
     for layer in range(L):
@@ -210,11 +228,13 @@ def HardwareEfficientAnsatz(q: Recorder, weights: Any, wires: Sequence[int] | No
 
 def RotCircuit(q: Recorder, params: Any, wire: int) -> None:
     """One Rot(params[0], params[1], params[2]) on ``wire``."""
+    _need_recorder(q, "RotCircuit")
     q.rot(wire, params[0], params[1], params[2])
 
 
 def CRotCircuit(q: Recorder, params: Any, control: int, target: int) -> None:
     """One CRot(params[0], params[1], params[2])."""
+    _need_recorder(q, "CRotCircuit")
     q.crot(control, target, params[0], params[1], params[2])
 
 

@@ -1,0 +1,3 @@
+"""pyvqnet's ``nn.dropout``."""
+
+from vqnet_core.nn.dropout import Dropout  # noqa: F401

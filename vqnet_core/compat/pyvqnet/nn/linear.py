@@ -1,0 +1,3 @@
+"""pyvqnet's ``nn.linear``."""
+
+from ._layers import Linear  # noqa: F401

@@ -1,0 +1,3 @@
+"""pyvqnet's ``nn.parameter``."""
+
+from .module import Parameter  # noqa: F401

@@ -1,0 +1,3 @@
+"""pyvqnet's ``optim.adam``."""
+
+from ._base import Adam, AdamW  # noqa: F401

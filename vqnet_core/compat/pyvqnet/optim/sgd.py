@@ -1,0 +1,3 @@
+"""pyvqnet's ``optim.sgd``."""
+
+from ._base import SGD  # noqa: F401

@@ -1,0 +1,3 @@
+"""pyvqnet's ``qnn.utils.cirqlayer``."""
+
+from .compatible_layer import CirqLayer  # noqa: F401
