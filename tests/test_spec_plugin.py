@@ -124,10 +124,12 @@ def test_machine_option_deselects_array_tests(pytester):
     res = _run(pytester, "--vqnet-machine", "statevector", "--collect-only", "-q",
                target="vqnet_spec")
     out = res.stdout.str()
-    assert "machine/test_machine.py::" in out and "array/" not in out, out
+    # the listing's format follows the verbosity an ini file upward of the package may add
+    # (-q: node ids, -qq: "file: count"), so match the file name only
+    assert "machine/test_machine.py" in out and "array/" not in out, out
     res = _run(pytester, "--collect-only", "-q", target="vqnet_spec")
     out = res.stdout.str()
-    assert "array/test_elementwise.py::" in out and "machine/" not in out, out
+    assert "array/test_elementwise.py" in out and "machine/" not in out, out
 
 
 def test_plugin_is_inert_elsewhere(pytester):
