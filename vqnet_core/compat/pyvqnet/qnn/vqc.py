@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
+    if name.startswith(("_", "pytest")):  # probes by tools (pytest's pytest_plugins, doctest)
         raise AttributeError(name)
     raise ImportError(
         f"vqnet_core.compat.pyvqnet.qnn.vqc.{name}: pyvqnet's vqc module (QMachine, vqc_* gate "
