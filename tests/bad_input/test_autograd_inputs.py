@@ -17,12 +17,9 @@ from vqnet_core.autograd import Function
 X0 = [1.0, 2.0]
 
 
-@pytest.fixture(params=["numpy", "cpu"])
-def be(request):
-    if request.param == "cpu":
-        pytest.importorskip("vqnet_cpu")
-    with vq.backend(request.param):
-        yield request.param
+@pytest.fixture
+def be(backend):  # the backend fixture of conftest.py, under a short name
+    return backend
 
 
 def _x(lib):

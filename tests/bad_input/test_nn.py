@@ -7,14 +7,6 @@ import vqnet_core as vq
 from vqnet_core import nn
 
 
-@pytest.fixture(params=["numpy", "cpu"])
-def backend(request):
-    if request.param == "cpu":
-        pytest.importorskip("vqnet_cpu")
-    with vq.backend(request.param):
-        yield request.param
-
-
 @pytest.mark.parametrize("layer, args, what", [
     (nn.Conv2D, (1, 4, (0, 3)), r"kernel_size must be positive, got \(0, 3\)"),
     (nn.Conv1D, (1, 4, 0), r"kernel_size must be positive, got \(0,\)"),

@@ -39,12 +39,9 @@ HYPERS = {
 CASES = [(o, h) for o, hs in HYPERS.items() for h in hs]
 
 
-@pytest.fixture(params=["numpy", "cpu"])
-def be(request):
-    if request.param == "cpu":
-        pytest.importorskip("vqnet_cpu")
-    with vq.backend(request.param):
-        yield request.param
+@pytest.fixture
+def be(backend):  # the backend fixture of conftest.py, under a short name
+    return backend
 
 
 def _esc_shape(shape):

@@ -24,12 +24,6 @@ from vqnet_core.quantum.qasm import QasmError
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\n'  # the gate is on line 4
 
 
-@pytest.fixture(params=["numpy", "cpu"])
-def backend(request):
-    if request.param == "cpu":
-        pytest.importorskip("vqnet_cpu")
-    with vq.backend(request.param):
-        yield request.param
 
 
 @pytest.fixture

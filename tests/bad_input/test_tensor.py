@@ -7,14 +7,6 @@ import vqnet_core as vq
 from vqnet_core.utils import seed_everything
 
 
-@pytest.fixture(params=["numpy", "cpu"])
-def backend(request):
-    if request.param == "cpu":
-        pytest.importorskip("vqnet_cpu")
-    with vq.backend(request.param):
-        yield request.param
-
-
 def _nested(depth):
     x = [1.0]
     for _ in range(depth - 1):
