@@ -20,6 +20,11 @@ the functions here are the reference compositions the conformance suite checks t
   for every ``want`` gate the overlap ``R[b, i, j] = sum_rest brac[b, rest, i] ket[b, rest,
   j]`` right after it (``[Bo, d]``, its diagonal, for a diagonal gate) -> ``(ket, brac,
   [R, ...])``: the adjoint sweep of a run of gates.
+* ``sv_apply_affine(state, n, cols, c)``: an affine permutation of the basis (any network of
+  X / CNOT / SWAP gates, composed at plan time, see ``plan.AffinePerm``): ``cols`` n ints,
+  ``c`` an int, each in ``[0, 2^n)``, the linear part invertible over GF(2) -> the new state
+  ``out[b, i] = state[b, f(i)]``, ``f(i) = c ^ XOR(cols[t] for the bits t set in i)``, in one
+  pass and without a ``2^n`` index array (reference: :func:`apply_affine_reference`).
 
 Wire 0 is the most significant bit of a basis-state index.
 
@@ -119,6 +124,52 @@ def apply_diag(B, state: Array, n: int, wires: Sequence[int], diag: Array) -> Ar
 def apply_perm(B, state: Array, index: Array) -> Array:
     """A permutation gate: ``out[:, i] = state[:, index[i]]``."""
     return B.getitem(state, (slice(None), index))
+
+
+def apply_affine(B, state: Array, n: int, cols: Sequence[int], c: int) -> Array:
+    """An affine basis permutation (see ``sv_apply_affine`` in the module docstring). Uses the
+    backend's ``sv_apply_affine`` kernel when declared, a chunked gather on NumPy (no 2^n
+    index), else :func:`apply_affine_reference`."""
+    kern = B.kernel("sv_apply_affine")
+    if kern is not None:
+        return kern(state, n, tuple(cols), c)
+    if B.name == "numpy":
+        return np_apply_affine(state, n, cols, c)
+    return apply_affine_reference(B, state, n, cols, c)
+
+
+def apply_affine_reference(B, state: Array, n: int, cols: Sequence[int], c: int) -> Array:
+    """The composition behind ``sv_apply_affine``: the full gather index (a transient
+    ``[2^n]`` int64, built by doubling), then one gather."""
+    t = np.zeros(1, dtype=np.int64)
+    for col in cols:
+        t = np.concatenate([t, t ^ np.int64(col)])
+    return apply_perm(B, state, B.from_numpy(t ^ np.int64(c)))
+
+
+def apply_local_perm(B, state: Array, n: int, wires: Sequence[int], p: Sequence[int]) -> Array:
+    """A permutation gate on ``wires`` given by its local ``p`` (``(U psi)[l] = psi[p[l]]``,
+    ``wires[0]`` most significant): the wires moved last, one gather along them, moved back
+    (for the gates that are not affine: Toffoli, Fredkin, MultiControlledX)."""
+    k = len(wires)
+    bs = _bsz(B, state)
+    rest = [i for i in range(n) if i not in wires]
+    perm = (0,) + tuple(1 + i for i in rest) + tuple(1 + w for w in wires)
+    s = B.reshape(B.permute(B.reshape(state, (bs,) + (2,) * n), perm), (bs, 2 ** (n - k), 2**k))
+    s = B.getitem(s, (slice(None), slice(None), B.from_numpy(np.asarray(p, dtype=np.int64))))
+    inv = tuple(int(i) for i in np.argsort(perm))
+    return B.reshape(B.permute(B.reshape(s, (bs,) + (2,) * n), inv), (bs, 2**n))
+
+
+def apply_perm_stages(B, state: Array, n: int, stages: Sequence[Any]) -> Array:
+    """The stages of a permutation segment (``plan.AffinePerm`` / ``plan.LocalPerm``) in
+    order."""
+    for st in stages:
+        if hasattr(st, "cols"):
+            state = apply_affine(B, state, n, st.cols, st.c)
+        else:
+            state = apply_local_perm(B, state, n, st.wires, st.p)
+    return state
 
 
 def overlap(B, phi: Array, psi: Array, n: int, wires: Sequence[int]) -> Array:
@@ -374,6 +425,46 @@ def np_apply_1q(state: np.ndarray, n: int, wire: int, mat: np.ndarray) -> np.nda
     rows = _chunk(a, max(1, _GEMM_MAX // (4 * b * b)))
     s = state.reshape(bs, a // rows, rows, 2 * b)
     return np.matmul(s, kt.reshape(bm, 1, 2 * b, 2 * b)).reshape(bo, 2**n)
+
+
+#: low index bits one chunk of :func:`np_apply_affine` covers (a 2^14 int64 table, 128 KiB)
+_AFFINE_LOW = 14
+_AFFINE_TABLES: dict = {}
+
+
+def np_apply_affine(state: np.ndarray, n: int, cols: Sequence[int], c: int) -> np.ndarray:
+    """``sv_apply_affine`` for NumPy arrays: chunks of ``2^14`` outputs, each gathered with the
+    low-bit table XOR the chunk's base (memory: the output and one 128 KiB table)."""
+    cols = tuple(int(v) for v in cols)
+    lo = min(n, _AFFINE_LOW)
+    key = cols[:lo]
+    low = _AFFINE_TABLES.get(key)
+    if low is None:
+        low = np.zeros(1, dtype=np.int64)
+        for col in key:
+            low = np.concatenate([low, low ^ np.int64(col)])
+        if len(_AFFINE_TABLES) > 64:
+            _AFFINE_TABLES.clear()
+        _AFFINE_TABLES[key] = low
+    bs = state.shape[0]
+    out = np.empty((bs, 2**n), dtype=state.dtype)
+    size = 1 << lo
+    idx = np.empty(size, dtype=np.int64)
+    hi = cols[lo:]
+    for h in range(2 ** (n - lo)):
+        base, v, t = c, h, 0
+        while v:
+            if v & 1:
+                base ^= hi[t]
+            v >>= 1
+            t += 1
+        np.bitwise_xor(low, base, out=idx)
+        o = out[:, h * size:(h + 1) * size]
+        if bs == 1:
+            np.take(state[0], idx, out=o[0], mode="clip")
+        else:
+            np.take(state, idx, axis=1, out=o, mode="clip")
+    return out
 
 
 def np_overlap_1q(phic: np.ndarray, psi: np.ndarray, n: int, wire: int) -> np.ndarray:

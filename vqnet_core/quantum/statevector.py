@@ -69,12 +69,8 @@ class StatevectorMachine(Machine):
 
     # ---------------------------------------------------------------- simulation
     def _apply(self, B, state, plan: Plan, seg, mat, n: int, inverse: bool = False):
-        if seg.kind == "perm":
-            cache = seg.__dict__.setdefault("_native", {})
-            key = (B.name, inverse)
-            if key not in cache:
-                cache[key] = B.from_numpy(np.argsort(seg.index) if inverse else seg.index)
-            return K.apply_perm(B, state, cache[key])
+        if seg.kind == "perm":  # its stages: affine maps (n integers each), local perms
+            return K.apply_perm_stages(B, state, n, seg.perm_inverse() if inverse else seg.perm)
         if seg.kind == "diag":
             return K.apply_diag(B, state, n, seg.wires, mat)
         return K.apply_matrix(B, state, n, seg.wires, mat)

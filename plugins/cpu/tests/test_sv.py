@@ -222,6 +222,22 @@ M2 = np.eye(2, dtype=C128)[None]
     (lambda: _ext.sv_gather(S2, np.array([0, 1, 2])), ValueError, "axis 0"),
     (lambda: _ext.sv_gather(S2, np.array([0, 1, 2, 3], np.int32)), TypeError, "int64"),
     (lambda: _ext.sv_gather(S2.real.copy(), np.array([0, 1, 2, 3])), TypeError, "complex"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2, 4), 0), ValueError, "expected n = 2 cols"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1,), 0), ValueError, "expected n = 2 cols"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 4), 0), ValueError, r"cols\[1\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (-1, 2), 0), ValueError, r"cols\[0\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2**70), 0), ValueError, r"cols\[1\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2.0), 0), ValueError, r"cols\[1\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, 5, 0), TypeError, "sequence"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2), 4), ValueError, "c must be"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2), -1), ValueError, "c must be"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2), "a"), ValueError, "c must be"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (3, 3), 0), ValueError, "not invertible"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (0, 2), 0), ValueError, "not invertible"),
+    (lambda: _ext.sv_apply_affine(S2, 3, (1, 2, 4), 0), ValueError, "axis 1 has size 4"),
+    (lambda: _ext.sv_apply_affine(S2, 41, (1,) * 41, 0), ValueError, "n = 41"),
+    (lambda: _ext.sv_apply_affine(S2.real.copy(), 2, (1, 2), 0), TypeError, "complex"),
+    (lambda: _ext.sv_apply_affine([[1, 0, 0, 0]], 2, (1, 2), 0), TypeError, "numpy.ndarray"),
 ])
 def test_bad_input_raises(call, exc, match):
     with pytest.raises(exc, match=match):

@@ -42,7 +42,7 @@ KERNELS = frozenset({
     "relu", "relu_backward",
     "einsum", "conv_transpose2d", "conv_transpose2d_backward",
     "sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap", "sv_apply_seq",
-    "sv_adjoint_seq",
+    "sv_adjoint_seq", "sv_apply_affine",
 })
 _COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 
@@ -240,6 +240,13 @@ class CpuBackend(NumpyBackend):
                           for r, d in zip(rs, diag)]
         from vqnet_core.quantum.kernels import adjoint_seq_reference
         return adjoint_seq_reference(self, ket, brac, n, gates)
+
+    def k_sv_apply_affine(self, state, n, cols, c):
+        """An affine basis permutation ``out[:, i] = state[:, f(i)]`` in one C pass."""
+        if _sv_native(state):
+            return _ext.sv_apply_affine(state, int(n), tuple(int(v) for v in cols), int(c))
+        from vqnet_core.quantum.kernels import apply_affine_reference
+        return apply_affine_reference(self, state, n, cols, c)
 
     def getitem(self, a, key):
         # the statevector machine's permutation gates: state[:, index] -> a C gather
