@@ -243,3 +243,32 @@ def test_density_matrix_permutations_match_statevector(backend):
         dm = [B.to_numpy(v) for v in get_machine("density_matrix").execute(c, angles, obs)]
     for a, b in zip(sv, dm):
         np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------- memory
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forward_and_adjoint_hold_a_few_states(backend):
+    """W2 forward + adjoint vjp: the traced peak stays within 4 states per batch row (plus a
+    small constant) -- no per-gate index arrays, no state per gate. (The cpu plugin's own
+    buffers are not traced; its in-place contract is tested in plugins/cpu/tests.)"""
+    import tracemalloc
+
+    n, L, bsz = 16, 4, 2
+    c, S = w2(n, L)
+    angles = np.random.default_rng(0).uniform(0, 2 * np.pi, (bsz, S))
+    obs = [Expval({f"Z{w}": 1.0}) for w in range(n)]
+    state_bytes = 16 * bsz * 2**n
+    with use_backend(backend):
+        B = get_backend()
+        m = get_machine("statevector")
+        m.execute(c, angles, obs)  # plan and constant caches
+        m.vjp(c, angles, obs, [B.from_numpy(np.ones(bsz))] * n, "complex128")
+        tracemalloc.start()
+        try:
+            m.execute(c, angles, obs)
+            m.vjp(c, angles, obs, [B.from_numpy(np.ones(bsz))] * n, "complex128")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    print(f"{backend}: traced peak {peak / state_bytes:.2f} states")
+    assert peak <= 4 * state_bytes + 2**20, f"peak {peak / state_bytes:.2f} states"

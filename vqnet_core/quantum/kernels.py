@@ -20,6 +20,11 @@ the functions here are the reference compositions the conformance suite checks t
   for every ``want`` gate the overlap ``R[b, i, j] = sum_rest brac[b, rest, i] ket[b, rest,
   j]`` right after it (``[Bo, d]``, its diagonal, for a diagonal gate) -> ``(ket, brac,
   [R, ...])``: the adjoint sweep of a run of gates.
+* Both gate-run kernels take ``inplace=False``; with ``inplace=True`` the caller gives up its
+  input states and the kernel MAY write the results into them (and return them): the adjoint
+  sweep then holds two states per batch row instead of four. A kernel must still return
+  correct results for any input (it reuses only arrays it can prove are not views of, or
+  aliased by, any other argument); the references ignore the flag.
 * ``sv_apply_affine(state, n, cols, c)``: an affine permutation of the basis (any network of
   X / CNOT / SWAP gates, composed at plan time, see ``plan.AffinePerm``): ``cols`` n ints,
   ``c`` an int, each in ``[0, 2^n)``, the linear part invertible over GF(2) -> the new state
@@ -203,13 +208,14 @@ def _apply_any(B, state: Array, n: int, wires: Sequence[int], mat: Array) -> Arr
     return apply_matrix(B, state, n, wires, mat)
 
 
-def apply_seq(B, state: Array, n: int, gates: Sequence[tuple[Sequence[int], Array]]) -> Array:
+def apply_seq(B, state: Array, n: int, gates: Sequence[tuple[Sequence[int], Array]],
+              inplace: bool = False) -> Array:
     """``gates`` ``[(wires, mat), ...]`` (1 or 2 ascending wires; ``mat`` ``[Bm, d, d]`` or a
     diagonal ``[Bm, d]``) applied in order. Uses the backend's ``sv_apply_seq`` kernel when
-    declared."""
+    declared (``inplace``: see the module docstring)."""
     kern = B.kernel("sv_apply_seq")
     if kern is not None:
-        return kern(state, n, gates)
+        return kern(state, n, gates, inplace=True) if inplace else kern(state, n, gates)
     return apply_seq_reference(B, state, n, gates)
 
 
@@ -222,14 +228,63 @@ def apply_seq_reference(B, state: Array, n: int,
 
 
 def adjoint_seq(B, ket: Array, brac: Array, n: int,
-                gates: Sequence[tuple[Sequence[int], Array, Array, bool]]
-                ) -> tuple[Array, Array, list[Array]]:
+                gates: Sequence[tuple[Sequence[int], Array, Array, bool]],
+                inplace: bool = False) -> tuple[Array, Array, list[Array]]:
     """One run of the adjoint sweep (see ``sv_adjoint_seq`` in the module docstring). Uses the
-    backend's ``sv_adjoint_seq`` kernel when declared."""
+    backend's ``sv_adjoint_seq`` kernel when declared; on NumPy, :func:`np_adjoint_seq` (ket
+    and bra one after the other: three states live, not six)."""
     kern = B.kernel("sv_adjoint_seq")
     if kern is not None:
-        return kern(ket, brac, n, gates)
+        return kern(ket, brac, n, gates, inplace=True) if inplace else \
+            kern(ket, brac, n, gates)
+    if B.name == "numpy":
+        return np_adjoint_seq(B, ket, brac, n, gates)
     return adjoint_seq_reference(B, ket, brac, n, gates)
+
+
+def adjoint_seq_owned(B, states: list, n: int,
+                      gates: Sequence[tuple[Sequence[int], Array, Array, bool]]) -> list[Array]:
+    """:func:`adjoint_seq` on ``states = [ket, brac]``, which the caller gives up (it keeps no
+    other reference): they are replaced by the results, updated in place where the kernel can
+    (``inplace=True``), and on NumPy each old state dies as soon as its successor exists (three
+    states live at most). Returns the overlaps."""
+    kern = B.kernel("sv_adjoint_seq")
+    if kern is not None:
+        out = kern(states[0], states[1], n, gates, inplace=True)
+    elif B.name == "numpy":
+        out = np_adjoint_seq(B, None, None, n, gates, owned=states)
+    else:
+        out = adjoint_seq_reference(B, states[0], states[1], n, gates)
+    states[:] = out[:2]
+    return out[2]
+
+
+def np_adjoint_seq(B, ket: Array, brac: Array, n: int,
+                   gates: Sequence[tuple[Sequence[int], Array, Array, bool]],
+                   owned: list | None = None) -> tuple[Array, Array, list[Array]]:
+    """:func:`adjoint_seq_reference` with the ket and the bra updated separately (no stacked
+    copy of both): at most one extra state is live at any time (``owned``: ``[ket, brac]``
+    given up by the caller, emptied here, instead of ``ket`` and ``brac``)."""
+    if owned is not None:
+        ket, brac = owned
+        owned.clear()
+    bo = max([_bsz(B, ket), _bsz(B, brac)] + [_bsz(B, m) for g in gates for m in g[1:3]])
+    out = []
+    for wires, mket, mbra, want in gates:
+        ket = _apply_any(B, ket, n, wires, mket)
+        brac = _apply_any(B, brac, n, wires, mbra)
+        if want:
+            if _is_diag(B, mket):
+                out.append(marginal(B, B.binary("mul", brac, ket), n, wires))
+            else:
+                out.append(overlap_conj(B, brac, ket, n, wires))
+    if _bsz(B, ket) != bo:
+        ket = B.broadcast_to(ket, (bo, 2**n))
+    if _bsz(B, brac) != bo:
+        brac = B.broadcast_to(brac, (bo, 2**n))
+    out = [r if _bsz(B, r) == bo else B.broadcast_to(r, (bo,) + tuple(B.shape(r)[1:]))
+           for r in out]
+    return ket, brac, out
 
 
 def adjoint_seq_reference(B, ket: Array, brac: Array, n: int,
@@ -286,8 +341,26 @@ def marginal(B, v: Array, n: int, wires: Sequence[int]) -> Array:
 
 
 def probabilities(B, state: Array) -> Array:
-    """``|psi|^2`` as a real array."""
+    """``|psi|^2`` as a real array (NumPy arrays: ``re^2 + im^2`` with one real temporary
+    instead of two complex ones)."""
+    if isinstance(state, np.ndarray) and state.dtype.kind == "c":
+        p = np.square(state.real)
+        p += np.square(state.imag)
+        return p
     return B.unary("real", B.binary("mul", B.unary("conj", state), state))
+
+
+def conj_scale(B, state: Array, diag: Array) -> Array:
+    """``conj(state) * diag`` for a real ``diag`` (broadcasting), as a new array of the state's
+    dtype (NumPy arrays: one output, no complex temporary)."""
+    if isinstance(state, np.ndarray) and isinstance(diag, np.ndarray):
+        out = np.conjugate(state)
+        if out.shape != np.broadcast_shapes(state.shape, diag.shape):
+            out = np.ascontiguousarray(np.broadcast_to(out, np.broadcast_shapes(
+                state.shape, diag.shape)))
+        np.multiply(out, diag, out=out)
+        return out
+    return B.binary("mul", B.unary("conj", state), B.astype(diag, B.dtype_name(state)))
 
 
 def reorder_marginal(B, p: Array, wires_sorted: Sequence[int], wires: Sequence[int]) -> Array:
@@ -340,6 +413,28 @@ def expval_pauli_reference(B, state: Array, n: int, word: str) -> Array:
 #: From this many one-wire terms on, one fold over the state (:func:`weighted_z_sum`,
 #: :func:`single_wire_marginals`: about two passes for all of them) beats a pass per term.
 FOLD_MIN_TERMS = 3
+
+
+def conj_scale_zsum(B, state: Array, weights: Array, n: int) -> Array:
+    """``conj(state) * weighted_z_sum(weights)`` (the adjoint's bra of a sum of one-wire Z
+    terms) without the ``[B, 2^n]`` diagonal on NumPy: the diagonal splits into a high-bit and
+    a low-bit part, and the product is taken in chunks of rows (one output, chunk-sized
+    temporaries)."""
+    if not (isinstance(state, np.ndarray) and isinstance(weights, np.ndarray)) or n < 16:
+        return conj_scale(B, state, weighted_z_sum(B, weights, n))
+    lo = 12
+    dhi = weighted_z_sum(B, np.ascontiguousarray(weights[:, :n - lo]), n - lo)  # [Bw, 2^hi]
+    dlo = weighted_z_sum(B, np.ascontiguousarray(weights[:, n - lo:]), lo)      # [Bw, 2^lo]
+    bs, bw = state.shape[0], weights.shape[0]
+    bo = max(bs, bw)
+    out = np.empty((bo, 2 ** (n - lo), 2**lo), dtype=state.dtype)
+    src = state.reshape(bs, 2 ** (n - lo), 2**lo)
+    rows = 16
+    for r in range(0, 2 ** (n - lo), rows):
+        o = out[:, r:r + rows]
+        np.conjugate(src[:, r:r + rows], out=o)
+        o *= dhi[:, r:r + rows, None] + dlo[:, None, :]
+    return out.reshape(bo, 2**n)
 
 
 def weighted_z_sum(B, weights: Array, n: int) -> Array:

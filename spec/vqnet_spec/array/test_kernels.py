@@ -371,8 +371,13 @@ def check_sv_apply_seq(B: Any, dtype: str) -> None:
         check_native(B, kern(B.from_numpy(state), n, gates), ref, dtype,
                      f"kernel sv_apply_seq n={n} batches={bs},{bm} vs apply_seq_reference",
                      rtol * 20, atol * 20)
+        got = kern(B.from_numpy(state.copy()), n, gates, inplace=True)
+        check_native(B, got, ref, dtype, f"kernel sv_apply_seq n={n} batches={bs},{bm} "
+                     "inplace=True vs apply_seq_reference", rtol * 20, atol * 20)
     check_native(B, kern(B.from_numpy(state), n, []), state, dtype,
                  "kernel sv_apply_seq with no gates (the state itself)", rtol, atol)
+    check_native(B, kern(B.from_numpy(state.copy()), n, [], inplace=True), state, dtype,
+                 "kernel sv_apply_seq with no gates, inplace=True", rtol, atol)
 
 
 def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
@@ -398,6 +403,17 @@ def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
             check_native(B, a, B.to_numpy(r), dtype,
                          f"{what}: overlap {i} vs adjoint_seq_reference", rtol * 50,
                          atol * 50)
+        # inplace=True: the inputs are given up (fresh copies here); the results are the same
+        got = kern(B.from_numpy(B.to_numpy(ket).copy()), B.from_numpy(B.to_numpy(brac).copy()),
+                   n, gates, inplace=True)
+        for i, (a, r) in enumerate(zip(got[:2], ref[:2])):
+            check_native(B, a, B.to_numpy(r), dtype,
+                         f"{what} inplace=True: {('ket', 'brac')[i]} vs adjoint_seq_reference",
+                         rtol * 20, atol * 20)
+        for i, (a, r) in enumerate(zip(got[2], ref[2])):
+            check_native(B, a, B.to_numpy(r), dtype,
+                         f"{what} inplace=True: overlap {i} vs adjoint_seq_reference",
+                         rtol * 50, atol * 50)
 
 
 def check_sv_apply_affine(B: Any, dtype: str) -> None:

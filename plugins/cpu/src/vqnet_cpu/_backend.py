@@ -222,19 +222,23 @@ class CpuBackend(NumpyBackend):
         from vqnet_core.quantum.kernels import overlap_reference
         return overlap_reference(self, phi, psi, n, wires)
 
-    def k_sv_apply_seq(self, state, n, gates):
-        """Gates ``[(wires, mat), ...]`` in order, cache-blocked in C (see csrc/sv_seq.c)."""
+    def k_sv_apply_seq(self, state, n, gates, inplace=False):
+        """Gates ``[(wires, mat), ...]`` in order, cache-blocked in C (see csrc/sv_seq.c);
+        ``inplace``: the result may overwrite ``state`` (kernels.py's contract)."""
         if _sv_native(state, *(m for _, m in gates)) and all(len(w) <= 2 for w, _ in gates):
-            return _ext.sv_apply_seq(state, int(n), [(_wires(w), _dense(m)) for w, m in gates])
+            return _ext.sv_apply_seq(state, int(n), [(_wires(w), _dense(m)) for w, m in gates],
+                                     bool(inplace))
         from vqnet_core.quantum.kernels import apply_seq_reference
         return apply_seq_reference(self, state, n, gates)
 
-    def k_sv_adjoint_seq(self, ket, brac, n, gates):
-        """One run of the adjoint sweep, cache-blocked in C: ``(ket, brac, [R, ...])``."""
+    def k_sv_adjoint_seq(self, ket, brac, n, gates, inplace=False):
+        """One run of the adjoint sweep, cache-blocked in C: ``(ket, brac, [R, ...])``;
+        ``inplace``: the results may overwrite ``ket`` and ``brac``."""
         if _sv_native(ket, brac, *(m for g in gates for m in g[1:3])) \
                 and all(len(g[0]) <= 2 for g in gates):
             k, b, rs = _ext.sv_adjoint_seq(ket, brac, int(n), [
-                (_wires(w), _dense(mk), _dense(mb), bool(want)) for w, mk, mb, want in gates])
+                (_wires(w), _dense(mk), _dense(mb), bool(want)) for w, mk, mb, want in gates],
+                bool(inplace))
             diag = [mk.ndim == 2 for _, mk, _, want in gates if want]
             return k, b, [np.diagonal(r, axis1=1, axis2=2) if d else r
                           for r, d in zip(rs, diag)]
