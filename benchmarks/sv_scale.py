@@ -13,7 +13,8 @@ call pays what a user's first call pays (planning, caches, page faults) -- and r
   from the first row's by more than 1e-6 relative prints MISMATCH).
 
 Implementations: ``vqnet-cpu`` / ``vqnet-numpy`` (QuantumLayer, adjoint, backend cpu / numpy),
-``qulacs`` (ParametricQuantumCircuit.backprop, one row at a time), ``lightning`` (PennyLane
+``qulacs`` (ParametricQuantumCircuit.backprop, one row at a time; ``qulacs-1t`` the same on one
+OpenMP thread: on a loaded 2-core machine its 2-thread runs are erratic), ``lightning`` (PennyLane
 lightning.qubit, adjoint, autograd interface, one row at a time). Each is skipped with the
 reason when it cannot be imported. The ``floor`` row is physics, not software: the bytes the
 blocked passes must stream at this machine's bandwidth (measured in the run by copying 256
@@ -50,7 +51,7 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 Step = Callable[[], tuple[float, float, float]]
-IMPLS = ["vqnet-cpu", "vqnet-numpy", "qulacs", "lightning"]
+IMPLS = ["vqnet-cpu", "vqnet-numpy", "qulacs", "qulacs-1t", "lightning"]
 
 
 class Skip(Exception):
@@ -212,7 +213,8 @@ def child(args) -> None:
         if args.child.startswith("vqnet-"):
             step = make_vqnet(args.child[6:], n, L, X, W)
         else:
-            step = {"qulacs": make_qulacs, "lightning": make_lightning}[args.child](n, L, X, W)
+            step = {"qulacs": make_qulacs, "qulacs-1t": make_qulacs,
+                    "lightning": make_lightning}[args.child](n, L, X, W)
     except Skip as e:
         print(f"skipped: {e}")
         return
@@ -279,8 +281,12 @@ def main(argv: list[str] | None = None) -> None:
                 cmd = [sys.executable, __file__, "--child", key, "--n", str(n), "--batch",
                        str(bsz), "--layers", str(args.layers), "--repeats", str(args.repeats),
                        "--budget", str(args.budget), "--seed", str(args.seed)]
+                env = dict(os.environ)
+                if key.endswith("-1t"):
+                    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
                 try:
-                    r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+                    r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout,
+                                       env=env)
                 except subprocess.TimeoutExpired:
                     print(f"{n:3d} {bsz:3d} {key:14s} TIMEOUT after {args.timeout:.0f} s")
                     continue
