@@ -3,10 +3,9 @@
 A segment is one state update: a constant permutation (consecutive permutation gates; the
 affine ones -- X, CNOT, SWAP, ... -- composed into one bit-matrix map, see :class:`AffinePerm`,
 applied in one gather pass; planning never touches 2^n indices), a diagonal gate (one
-multiply), or a dense matrix on ascending wires. With
-``fuse=True`` runs of single-qubit gates on a wire are fused into one 2x2 matrix per batch
-element (gates on other wires commute with them, so pending runs are flushed before the next
-multi-qubit gate).
+multiply), or a dense matrix on ascending wires. With ``fuse=True`` runs of single-qubit gates
+on a wire are fused into one 2x2 matrix per batch element (gates on other wires commute with
+them, so pending runs are flushed before the next multi-qubit gate).
 
 >>> from vqnet_core.quantum.circuit import Circuit, Operation, ParamRef
 >>> c = Circuit(2, [Operation("RX", (0,), (ParamRef(0),)), Operation("RY", (0,), (0.3,)),
