@@ -24,7 +24,15 @@ from .circuit import Circuit
 from .machine import Machine, MachineCapabilities
 from .measure_eval import evaluate
 from .noise import NoiseModel
-from .plan import compile_plan, op_matrix, op_params, segment_matrix
+from .plan import (
+    AffinePerm,
+    LocalPerm,
+    compile_plan,
+    op_matrix,
+    op_params,
+    perm_stages,
+    segment_matrix,
+)
 from .statevector import PlanCache, _estimate
 
 _RDT = {"complex64": "float32", "complex128": "float64"}
@@ -44,7 +52,6 @@ class DensityMatrixMachine(Machine):
             raise TypeError(f"noise_model must be a NoiseModel, got {type(noise_model).__name__}")
         self.noise_model = noise_model
         self._plans = PlanCache(fuse=True)
-        self._pcache: dict = {}
 
     def memory_estimate(self, circuit, batch, measurements, shots, dtype, adjoint=False):
         n = circuit.num_wires
@@ -53,12 +60,16 @@ class DensityMatrixMachine(Machine):
                          shots, dtype, 3, "vectorised density matrix")
 
     # ---------------------------------------------------------------- helpers
-    def _perm2(self, B, n: int, index: np.ndarray):
-        key = (B.name, index.tobytes())
-        if key not in self._pcache:
-            p2 = (index[:, None] * 2**n + index[None, :]).ravel()
-            self._pcache[key] = B.from_numpy(p2)
-        return self._pcache[key]
+    @staticmethod
+    def _perm2(n: int, stages) -> list:
+        """A permutation's stages on the row and the column wires (``P rho P^T``)."""
+        out = []
+        for st in stages:
+            if isinstance(st, AffinePerm):
+                out.append(st.doubled())
+            else:
+                out += [st, LocalPerm(tuple(w + n for w in st.wires), st.p)]
+        return out
 
     def _unitary(self, B, rho, n: int, kind: str, wires, m: np.ndarray, dtype: str):
         """``U rho U^dag`` at once (the measurement-basis rotations)."""
@@ -91,10 +102,10 @@ class DensityMatrixMachine(Machine):
                     else K.apply_seq_reference(B, rho, 2 * n, run)
                 run = []
 
-        def perm(index: np.ndarray):
+        def perm(stages):
             nonlocal rho
             flush()
-            rho = K.apply_perm(B, rho, self._perm2(B, n, index))
+            rho = K.apply_perm_stages(B, rho, 2 * n, self._perm2(n, stages))
 
         def unitary(kind, wires, m):
             if len(wires) > 2:
@@ -107,16 +118,15 @@ class DensityMatrixMachine(Machine):
             plan = self._plans.get(circuit)
             for seg in plan.segments:
                 if seg.kind == "perm":
-                    perm(seg.index)
+                    perm(seg.perm)
                 else:
                     unitary(seg.kind, seg.wires, segment_matrix(plan, seg, angles))
         else:
             from .gates import get_gate
-            from .plan import _full_perm
             for op in circuit.ops:
                 g = get_gate(op.name)
                 if g.kind == "perm":
-                    perm(_full_perm(n, op.wires, g.permutation(len(op.wires))))
+                    perm((perm_stages(n, op.wires, g.permutation(len(op.wires))),))
                 else:
                     kind = "diag" if g.kind == "diag" and op.matrix is None else "dense"
                     m = op_matrix(op, op_params(op, angles), diag=kind == "diag")

@@ -20,6 +20,16 @@ the functions here are the reference compositions the conformance suite checks t
   for every ``want`` gate the overlap ``R[b, i, j] = sum_rest brac[b, rest, i] ket[b, rest,
   j]`` right after it (``[Bo, d]``, its diagonal, for a diagonal gate) -> ``(ket, brac,
   [R, ...])``: the adjoint sweep of a run of gates.
+* Both gate-run kernels take ``inplace=False``; with ``inplace=True`` the caller gives up its
+  input states and the kernel MAY write the results into them (and return them): the adjoint
+  sweep then holds two states per batch row instead of four. A kernel must still return
+  correct results for any input (it reuses only arrays it can prove are not views of, or
+  aliased by, any other argument); the references ignore the flag.
+* ``sv_apply_affine(state, n, cols, c)``: an affine permutation of the basis (any network of
+  X / CNOT / SWAP gates, composed at plan time, see ``plan.AffinePerm``): ``cols`` n ints,
+  ``c`` an int, each in ``[0, 2^n)``, the linear part invertible over GF(2) -> the new state
+  ``out[b, i] = state[b, f(i)]``, ``f(i) = c ^ XOR(cols[t] for the bits t set in i)``, in one
+  pass and without a ``2^n`` index array (reference: :func:`apply_affine_reference`).
 
 Wire 0 is the most significant bit of a basis-state index.
 
@@ -121,6 +131,52 @@ def apply_perm(B, state: Array, index: Array) -> Array:
     return B.getitem(state, (slice(None), index))
 
 
+def apply_affine(B, state: Array, n: int, cols: Sequence[int], c: int) -> Array:
+    """An affine basis permutation (see ``sv_apply_affine`` in the module docstring). Uses the
+    backend's ``sv_apply_affine`` kernel when declared, a chunked gather on NumPy (no 2^n
+    index), else :func:`apply_affine_reference`."""
+    kern = B.kernel("sv_apply_affine")
+    if kern is not None:
+        return kern(state, n, tuple(cols), c)
+    if B.name == "numpy":
+        return np_apply_affine(state, n, cols, c)
+    return apply_affine_reference(B, state, n, cols, c)
+
+
+def apply_affine_reference(B, state: Array, n: int, cols: Sequence[int], c: int) -> Array:
+    """The composition behind ``sv_apply_affine``: the full gather index (a transient
+    ``[2^n]`` int64, built by doubling), then one gather."""
+    t = np.zeros(1, dtype=np.int64)
+    for col in cols:
+        t = np.concatenate([t, t ^ np.int64(col)])
+    return apply_perm(B, state, B.from_numpy(t ^ np.int64(c)))
+
+
+def apply_local_perm(B, state: Array, n: int, wires: Sequence[int], p: Sequence[int]) -> Array:
+    """A permutation gate on ``wires`` given by its local ``p`` (``(U psi)[l] = psi[p[l]]``,
+    ``wires[0]`` most significant): the wires moved last, one gather along them, moved back
+    (for the gates that are not affine: Toffoli, Fredkin, MultiControlledX)."""
+    k = len(wires)
+    bs = _bsz(B, state)
+    rest = [i for i in range(n) if i not in wires]
+    perm = (0,) + tuple(1 + i for i in rest) + tuple(1 + w for w in wires)
+    s = B.reshape(B.permute(B.reshape(state, (bs,) + (2,) * n), perm), (bs, 2 ** (n - k), 2**k))
+    s = B.getitem(s, (slice(None), slice(None), B.from_numpy(np.asarray(p, dtype=np.int64))))
+    inv = tuple(int(i) for i in np.argsort(perm))
+    return B.reshape(B.permute(B.reshape(s, (bs,) + (2,) * n), inv), (bs, 2**n))
+
+
+def apply_perm_stages(B, state: Array, n: int, stages: Sequence[Any]) -> Array:
+    """The stages of a permutation segment (``plan.AffinePerm`` / ``plan.LocalPerm``) in
+    order."""
+    for st in stages:
+        if hasattr(st, "cols"):
+            state = apply_affine(B, state, n, st.cols, st.c)
+        else:
+            state = apply_local_perm(B, state, n, st.wires, st.p)
+    return state
+
+
 def overlap(B, phi: Array, psi: Array, n: int, wires: Sequence[int]) -> Array:
     """``R[b, i, j] = sum_rest conj(phi[b, rest, i]) psi[b, rest, j]`` over ascending wires,
     so that ``<phi|D psi> = sum_ij D_ij R_ij`` for any ``D`` on those wires. Uses the
@@ -152,13 +208,14 @@ def _apply_any(B, state: Array, n: int, wires: Sequence[int], mat: Array) -> Arr
     return apply_matrix(B, state, n, wires, mat)
 
 
-def apply_seq(B, state: Array, n: int, gates: Sequence[tuple[Sequence[int], Array]]) -> Array:
+def apply_seq(B, state: Array, n: int, gates: Sequence[tuple[Sequence[int], Array]],
+              inplace: bool = False) -> Array:
     """``gates`` ``[(wires, mat), ...]`` (1 or 2 ascending wires; ``mat`` ``[Bm, d, d]`` or a
     diagonal ``[Bm, d]``) applied in order. Uses the backend's ``sv_apply_seq`` kernel when
-    declared."""
+    declared (``inplace``: see the module docstring)."""
     kern = B.kernel("sv_apply_seq")
     if kern is not None:
-        return kern(state, n, gates)
+        return kern(state, n, gates, inplace=True) if inplace else kern(state, n, gates)
     return apply_seq_reference(B, state, n, gates)
 
 
@@ -171,14 +228,63 @@ def apply_seq_reference(B, state: Array, n: int,
 
 
 def adjoint_seq(B, ket: Array, brac: Array, n: int,
-                gates: Sequence[tuple[Sequence[int], Array, Array, bool]]
-                ) -> tuple[Array, Array, list[Array]]:
+                gates: Sequence[tuple[Sequence[int], Array, Array, bool]],
+                inplace: bool = False) -> tuple[Array, Array, list[Array]]:
     """One run of the adjoint sweep (see ``sv_adjoint_seq`` in the module docstring). Uses the
-    backend's ``sv_adjoint_seq`` kernel when declared."""
+    backend's ``sv_adjoint_seq`` kernel when declared; on NumPy, :func:`np_adjoint_seq` (ket
+    and bra one after the other: three states live, not six)."""
     kern = B.kernel("sv_adjoint_seq")
     if kern is not None:
-        return kern(ket, brac, n, gates)
+        return kern(ket, brac, n, gates, inplace=True) if inplace else \
+            kern(ket, brac, n, gates)
+    if B.name == "numpy":
+        return np_adjoint_seq(B, ket, brac, n, gates)
     return adjoint_seq_reference(B, ket, brac, n, gates)
+
+
+def adjoint_seq_owned(B, states: list, n: int,
+                      gates: Sequence[tuple[Sequence[int], Array, Array, bool]]) -> list[Array]:
+    """:func:`adjoint_seq` on ``states = [ket, brac]``, which the caller gives up (it keeps no
+    other reference): they are replaced by the results, updated in place where the kernel can
+    (``inplace=True``), and on NumPy each old state dies as soon as its successor exists (three
+    states live at most). Returns the overlaps."""
+    kern = B.kernel("sv_adjoint_seq")
+    if kern is not None:
+        out = kern(states[0], states[1], n, gates, inplace=True)
+    elif B.name == "numpy":
+        out = np_adjoint_seq(B, None, None, n, gates, owned=states)
+    else:
+        out = adjoint_seq_reference(B, states[0], states[1], n, gates)
+    states[:] = out[:2]
+    return out[2]
+
+
+def np_adjoint_seq(B, ket: Array, brac: Array, n: int,
+                   gates: Sequence[tuple[Sequence[int], Array, Array, bool]],
+                   owned: list | None = None) -> tuple[Array, Array, list[Array]]:
+    """:func:`adjoint_seq_reference` with the ket and the bra updated separately (no stacked
+    copy of both): at most one extra state is live at any time (``owned``: ``[ket, brac]``
+    given up by the caller, emptied here, instead of ``ket`` and ``brac``)."""
+    if owned is not None:
+        ket, brac = owned
+        owned.clear()
+    bo = max([_bsz(B, ket), _bsz(B, brac)] + [_bsz(B, m) for g in gates for m in g[1:3]])
+    out = []
+    for wires, mket, mbra, want in gates:
+        ket = _apply_any(B, ket, n, wires, mket)
+        brac = _apply_any(B, brac, n, wires, mbra)
+        if want:
+            if _is_diag(B, mket):
+                out.append(marginal(B, B.binary("mul", brac, ket), n, wires))
+            else:
+                out.append(overlap_conj(B, brac, ket, n, wires))
+    if _bsz(B, ket) != bo:
+        ket = B.broadcast_to(ket, (bo, 2**n))
+    if _bsz(B, brac) != bo:
+        brac = B.broadcast_to(brac, (bo, 2**n))
+    out = [r if _bsz(B, r) == bo else B.broadcast_to(r, (bo,) + tuple(B.shape(r)[1:]))
+           for r in out]
+    return ket, brac, out
 
 
 def adjoint_seq_reference(B, ket: Array, brac: Array, n: int,
@@ -235,8 +341,26 @@ def marginal(B, v: Array, n: int, wires: Sequence[int]) -> Array:
 
 
 def probabilities(B, state: Array) -> Array:
-    """``|psi|^2`` as a real array."""
+    """``|psi|^2`` as a real array (NumPy arrays: ``re^2 + im^2`` with one real temporary
+    instead of two complex ones)."""
+    if isinstance(state, np.ndarray) and state.dtype.kind == "c":
+        p = np.square(state.real)
+        p += np.square(state.imag)
+        return p
     return B.unary("real", B.binary("mul", B.unary("conj", state), state))
+
+
+def conj_scale(B, state: Array, diag: Array) -> Array:
+    """``conj(state) * diag`` for a real ``diag`` (broadcasting), as a new array of the state's
+    dtype (NumPy arrays: one output, no complex temporary)."""
+    if isinstance(state, np.ndarray) and isinstance(diag, np.ndarray):
+        out = np.conjugate(state)
+        if out.shape != np.broadcast_shapes(state.shape, diag.shape):
+            out = np.ascontiguousarray(np.broadcast_to(out, np.broadcast_shapes(
+                state.shape, diag.shape)))
+        np.multiply(out, diag, out=out)
+        return out
+    return B.binary("mul", B.unary("conj", state), B.astype(diag, B.dtype_name(state)))
 
 
 def reorder_marginal(B, p: Array, wires_sorted: Sequence[int], wires: Sequence[int]) -> Array:
@@ -289,6 +413,28 @@ def expval_pauli_reference(B, state: Array, n: int, word: str) -> Array:
 #: From this many one-wire terms on, one fold over the state (:func:`weighted_z_sum`,
 #: :func:`single_wire_marginals`: about two passes for all of them) beats a pass per term.
 FOLD_MIN_TERMS = 3
+
+
+def conj_scale_zsum(B, state: Array, weights: Array, n: int) -> Array:
+    """``conj(state) * weighted_z_sum(weights)`` (the adjoint's bra of a sum of one-wire Z
+    terms) without the ``[B, 2^n]`` diagonal on NumPy: the diagonal splits into a high-bit and
+    a low-bit part, and the product is taken in chunks of rows (one output, chunk-sized
+    temporaries)."""
+    if not (isinstance(state, np.ndarray) and isinstance(weights, np.ndarray)) or n < 16:
+        return conj_scale(B, state, weighted_z_sum(B, weights, n))
+    lo = 12
+    dhi = weighted_z_sum(B, np.ascontiguousarray(weights[:, :n - lo]), n - lo)  # [Bw, 2^hi]
+    dlo = weighted_z_sum(B, np.ascontiguousarray(weights[:, n - lo:]), lo)      # [Bw, 2^lo]
+    bs, bw = state.shape[0], weights.shape[0]
+    bo = max(bs, bw)
+    out = np.empty((bo, 2 ** (n - lo), 2**lo), dtype=state.dtype)
+    src = state.reshape(bs, 2 ** (n - lo), 2**lo)
+    rows = 16
+    for r in range(0, 2 ** (n - lo), rows):
+        o = out[:, r:r + rows]
+        np.conjugate(src[:, r:r + rows], out=o)
+        o *= dhi[:, r:r + rows, None] + dlo[:, None, :]
+    return out.reshape(bo, 2**n)
 
 
 def weighted_z_sum(B, weights: Array, n: int) -> Array:
@@ -374,6 +520,46 @@ def np_apply_1q(state: np.ndarray, n: int, wire: int, mat: np.ndarray) -> np.nda
     rows = _chunk(a, max(1, _GEMM_MAX // (4 * b * b)))
     s = state.reshape(bs, a // rows, rows, 2 * b)
     return np.matmul(s, kt.reshape(bm, 1, 2 * b, 2 * b)).reshape(bo, 2**n)
+
+
+#: low index bits one chunk of :func:`np_apply_affine` covers (a 2^14 int64 table, 128 KiB)
+_AFFINE_LOW = 14
+_AFFINE_TABLES: dict = {}
+
+
+def np_apply_affine(state: np.ndarray, n: int, cols: Sequence[int], c: int) -> np.ndarray:
+    """``sv_apply_affine`` for NumPy arrays: chunks of ``2^14`` outputs, each gathered with the
+    low-bit table XOR the chunk's base (memory: the output and one 128 KiB table)."""
+    cols = tuple(int(v) for v in cols)
+    lo = min(n, _AFFINE_LOW)
+    key = cols[:lo]
+    low = _AFFINE_TABLES.get(key)
+    if low is None:
+        low = np.zeros(1, dtype=np.int64)
+        for col in key:
+            low = np.concatenate([low, low ^ np.int64(col)])
+        if len(_AFFINE_TABLES) > 64:
+            _AFFINE_TABLES.clear()
+        _AFFINE_TABLES[key] = low
+    bs = state.shape[0]
+    out = np.empty((bs, 2**n), dtype=state.dtype)
+    size = 1 << lo
+    idx = np.empty(size, dtype=np.int64)
+    hi = cols[lo:]
+    for h in range(2 ** (n - lo)):
+        base, v, t = c, h, 0
+        while v:
+            if v & 1:
+                base ^= hi[t]
+            v >>= 1
+            t += 1
+        np.bitwise_xor(low, base, out=idx)
+        o = out[:, h * size:(h + 1) * size]
+        if bs == 1:
+            np.take(state[0], idx, out=o[0], mode="clip")
+        else:
+            np.take(state, idx, axis=1, out=o, mode="clip")
+    return out
 
 
 def np_overlap_1q(phic: np.ndarray, psi: np.ndarray, n: int, wire: int) -> np.ndarray:

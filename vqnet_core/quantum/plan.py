@@ -1,10 +1,11 @@
 """Compiling a circuit into segments a simulator applies, and their matrices at run time.
 
-A segment is one state update: a constant permutation (consecutive permutation gates fused
-into one gather), a diagonal gate (one multiply), or a dense matrix on ascending wires. With
-``fuse=True`` runs of single-qubit gates on a wire are fused into one 2x2 matrix per batch
-element (gates on other wires commute with them, so pending runs are flushed before the next
-multi-qubit gate).
+A segment is one state update: a constant permutation (consecutive permutation gates; the
+affine ones -- X, CNOT, SWAP, ... -- composed into one bit-matrix map, see :class:`AffinePerm`,
+applied in one gather pass; planning never touches 2^n indices), a diagonal gate (one
+multiply), or a dense matrix on ascending wires. With ``fuse=True`` runs of single-qubit gates
+on a wire are fused into one 2x2 matrix per batch element (gates on other wires commute with
+them, so pending runs are flushed before the next multi-qubit gate).
 
 >>> from vqnet_core.quantum.circuit import Circuit, Operation, ParamRef
 >>> c = Circuit(2, [Operation("RX", (0,), (ParamRef(0),)), Operation("RY", (0,), (0.3,)),
@@ -25,6 +26,146 @@ from .circuit import Circuit, Operation, ParamRef
 from .gates import get_gate
 
 
+@dataclass(frozen=True)
+class AffinePerm:
+    """A permutation of basis-state indices that is affine over GF(2) (any network of X, CNOT,
+    SWAP, and every one- or two-wire permutation gate): ``out[i] = in[f(i)]`` with
+    ``f(i) = c ^ XOR(cols[t] for every bit t set in i)``. Bit ``t`` of an index is wire
+    ``n - 1 - t``. Held as ``n`` integers, never as a ``2^n`` index: composing two costs
+    O(n^2) bit operations whatever n is.
+
+    >>> cnot = AffinePerm.of_local(3, (0, 2), np.array([0, 1, 3, 2]))
+    >>> cnot.index().tolist()       # out[i] = in[index[i]]: wire 2 flips where wire 0 is 1
+    [0, 1, 2, 3, 5, 4, 7, 6]
+    >>> cnot.then(cnot).is_identity()
+    True
+    """
+
+    n: int
+    cols: tuple[int, ...]
+    c: int = 0
+
+    @staticmethod
+    def identity(n: int) -> AffinePerm:
+        return AffinePerm(n, tuple(1 << t for t in range(n)), 0)
+
+    @staticmethod
+    def of_local(n: int, wires: Sequence[int], p: np.ndarray) -> AffinePerm | None:
+        """The map of a permutation gate ``p`` (``(U psi)[l] = psi[p[l]]``, local index ``l``
+        with ``wires[0]`` most significant) on ``wires`` of n, or None when ``p`` is not affine
+        (a Toffoli, a Fredkin)."""
+        k = len(wires)
+        p0 = int(p[0])
+        lc = [int(p[1 << j]) ^ p0 for j in range(k)]  # local bit j -> local image
+        for lidx in range(2**k):
+            v = p0
+            for j in range(k):
+                if lidx >> j & 1:
+                    v ^= lc[j]
+            if v != int(p[lidx]):
+                return None
+        shifts = [n - 1 - w for w in wires]  # local bit k-1-j is wire j
+
+        def deposit(v: int) -> int:
+            return sum(1 << shifts[k - 1 - j] for j in range(k) if v >> j & 1)
+        cols = [1 << t for t in range(n)]
+        for j in range(k):
+            cols[shifts[k - 1 - j]] = deposit(lc[j])
+        return AffinePerm(n, tuple(cols), deposit(p0))
+
+    def apply_lin(self, v: int) -> int:
+        """The linear part of ``f`` on the index ``v``."""
+        out, t = 0, 0
+        while v:
+            if v & 1:
+                out ^= self.cols[t]
+            v >>= 1
+            t += 1
+        return out
+
+    def __call__(self, i: int) -> int:
+        return self.c ^ self.apply_lin(i)
+
+    def then(self, other: AffinePerm) -> AffinePerm:
+        """This permutation followed by ``other`` (as state updates): the gather map
+        ``f_self(f_other(i))``."""
+        return AffinePerm(self.n, tuple(self.apply_lin(v) for v in other.cols),
+                          self.c ^ self.apply_lin(other.c))
+
+    def inverse(self) -> AffinePerm:
+        """The inverse state update (Gauss-Jordan over GF(2) on n x n bits)."""
+        n = self.n
+        # rows of [A | I]: row s holds the bits t with bit s of cols[t] set, and e_s
+        rows = [(sum(1 << t for t in range(n) if self.cols[t] >> s & 1), 1 << s)
+                for s in range(n)]
+        for t in range(n):
+            piv = next((r for r in range(t, n) if rows[r][0] >> t & 1), None)
+            if piv is None:
+                raise ValueError("the map is not invertible")
+            rows[t], rows[piv] = rows[piv], rows[t]
+            for r in range(n):
+                if r != t and rows[r][0] >> t & 1:
+                    rows[r] = (rows[r][0] ^ rows[t][0], rows[r][1] ^ rows[t][1])
+        # now row t of A^-1 is rows[t][1]: bit t of A^-1 v = parity(rows[t][1] & v)
+        inv_cols = tuple(sum(1 << t for t in range(n) if rows[t][1] >> u & 1)
+                         for u in range(n))
+        inv = AffinePerm(n, inv_cols, 0)
+        return AffinePerm(n, inv_cols, inv.apply_lin(self.c))
+
+    def is_identity(self) -> bool:
+        return self.c == 0 and all(col == 1 << t for t, col in enumerate(self.cols))
+
+    def doubled(self) -> AffinePerm:
+        """The same map on the row and the column wires of a vectorised density matrix (2n
+        wires, rows most significant): ``rho -> P rho P^T``."""
+        n = self.n
+        return AffinePerm(2 * n, self.cols + tuple(v << n for v in self.cols),
+                          self.c | (self.c << n))
+
+    def index(self) -> np.ndarray:
+        """The full gather index ``[2^n]`` (tests and small references only: 2^n entries)."""
+        return self.c ^ lin_table(self.cols)
+
+
+def lin_table(cols: Sequence[int]) -> np.ndarray:
+    """``t[v] = XOR(cols[j] for every bit j set in v)`` for every ``v < 2^len(cols)``, int64."""
+    t = np.zeros(1, dtype=np.int64)
+    for col in cols:
+        t = np.concatenate([t, t ^ np.int64(col)])
+    return t
+
+
+@dataclass(frozen=True)
+class LocalPerm:
+    """A permutation gate that is not affine (Toffoli, Fredkin, MultiControlledX): ``p`` on
+    ``wires`` (``(U psi)[l] = psi[p[l]]``, ``wires[0]`` most significant), applied on its own."""
+
+    wires: tuple[int, ...]
+    p: tuple[int, ...]
+
+    def inverse(self) -> LocalPerm:
+        return LocalPerm(self.wires, tuple(int(v) for v in np.argsort(self.p)))
+
+
+PermStage = AffinePerm | LocalPerm
+
+
+def perm_stages(n: int, wires: Sequence[int], p: np.ndarray) -> PermStage:
+    """A permutation gate as a stage: its affine map, or the local permutation."""
+    a = AffinePerm.of_local(n, wires, p)
+    return a if a is not None else LocalPerm(tuple(wires), tuple(int(v) for v in p))
+
+
+def _append_stage(stages: list[PermStage], st: PermStage) -> None:
+    """``st`` after ``stages``, composing consecutive affine maps into one."""
+    if isinstance(st, AffinePerm) and stages and isinstance(stages[-1], AffinePerm):
+        stages[-1] = stages[-1].then(st)
+        if stages[-1].is_identity():
+            stages.pop()
+    else:
+        stages.append(st)
+
+
 @dataclass
 class Segment:
     """One state update; ``ops`` are circuit op indices in application order."""
@@ -32,8 +173,17 @@ class Segment:
     kind: str  # "perm" | "diag" | "dense"
     wires: tuple[int, ...]  # ascending
     ops: tuple[int, ...]
-    index: np.ndarray | None = None  # full-space gather index of a "perm" segment
+    # a "perm" segment: its stages in order (consecutive affine gates composed into one map;
+    # O(n) integers each, no 2^n index)
+    perm: tuple[PermStage, ...] = ()
     trainable: bool = False  # refers to at least one angle column
+
+    def perm_inverse(self) -> tuple[PermStage, ...]:
+        """The stages of the inverse update (computed once)."""
+        inv = self.__dict__.get("_perm_inv")
+        if inv is None:
+            inv = self.__dict__["_perm_inv"] = tuple(s.inverse() for s in reversed(self.perm))
+        return inv
 
 
 @dataclass
@@ -41,22 +191,6 @@ class Plan:
     num_wires: int
     segments: list[Segment]
     ops: list[Operation]
-
-
-def _full_perm(n: int, wires: Sequence[int], p: np.ndarray) -> np.ndarray:
-    """The gather index on 2^n states of a local permutation ``p`` on ``wires``."""
-    idx = np.arange(2**n)
-    k = len(wires)
-    shifts = [n - 1 - w for w in wires]
-    local = np.zeros_like(idx)
-    for j, s in enumerate(shifts):
-        local |= ((idx >> s) & 1) << (k - 1 - j)
-    src_local = p[local]
-    out = idx.copy()
-    for j, s in enumerate(shifts):
-        bit = (src_local >> (k - 1 - j)) & 1
-        out = (out & ~(1 << s)) | (bit << s)
-    return out
 
 
 def _trainable(op: Operation) -> bool:
@@ -83,14 +217,16 @@ def compile_plan(circuit: Circuit, fuse: bool = True) -> Plan:
             continue
         flush()
         if g.kind == "perm":
-            idx = _full_perm(n, op.wires, g.permutation(len(op.wires)))
+            st = perm_stages(n, op.wires, g.permutation(len(op.wires)))
             if segs and segs[-1].kind == "perm":
                 last = segs[-1]
-                last.index = last.index[idx]
+                stages = list(last.perm)
+                _append_stage(stages, st)
+                last.perm = tuple(stages)
                 last.ops = last.ops + (i,)
                 last.wires = tuple(sorted(set(last.wires) | set(op.wires)))
             else:
-                segs.append(Segment("perm", tuple(sorted(op.wires)), (i,), idx))
+                segs.append(Segment("perm", tuple(sorted(op.wires)), (i,), (st,)))
         else:
             segs.append(Segment(g.kind, tuple(sorted(op.wires)), (i,), trainable=_trainable(op)))
     flush()

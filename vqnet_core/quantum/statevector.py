@@ -55,6 +55,8 @@ class StatevectorMachine(Machine):
     """Exact batched state-vector simulation with an adjoint vjp."""
 
     name = "statevector"
+    # forward + adjoint peak at about 3 states per batch row (state, bra, one scratch; measured
+    # on numpy and cpu): memory_estimate counts 3 (forward) or 4 (adjoint) with a margin
     capabilities = MachineCapabilities(
         max_wires=26,
         measurements=frozenset({"expval", "probs", "sample", "state", "density", "amplitude"}),
@@ -73,12 +75,8 @@ class StatevectorMachine(Machine):
 
     # ---------------------------------------------------------------- simulation
     def _apply(self, B, state, plan: Plan, seg, mat, n: int, inverse: bool = False):
-        if seg.kind == "perm":
-            cache = seg.__dict__.setdefault("_native", {})
-            key = (B.name, inverse)
-            if key not in cache:
-                cache[key] = B.from_numpy(np.argsort(seg.index) if inverse else seg.index)
-            return K.apply_perm(B, state, cache[key])
+        if seg.kind == "perm":  # its stages: affine maps (n integers each), local perms
+            return K.apply_perm_stages(B, state, n, seg.perm_inverse() if inverse else seg.perm)
         if seg.kind == "diag":
             return K.apply_diag(B, state, n, seg.wires, mat)
         return K.apply_matrix(B, state, n, seg.wires, mat)
@@ -95,6 +93,7 @@ class StatevectorMachine(Machine):
         init = np.zeros((1, 2**n), dtype=dtype)
         init[0, 0] = 1
         state = B.from_numpy(init)
+        del init  # (the state may be the same array: it is updated in place below)
         mats = [None if seg.kind == "perm" else segment_matrix(plan, seg, angles)
                 for seg in plan.segments]
         native = [None if m is None else B.from_numpy(np.ascontiguousarray(m.astype(dtype)))
@@ -103,8 +102,9 @@ class StatevectorMachine(Machine):
             if _single(plan, run):
                 state = self._apply(B, state, plan, plan.segments[run[0]], native[run[0]], n)
             else:
+                # the state is this loop's own (fresh, or a kernel's output): update in place
                 state = K.apply_seq(B, state, n, [(plan.segments[i].wires, native[i])
-                                                  for i in run])
+                                                  for i in run], inplace=True)
         bsz = angles.shape[0]
         if B.shape(state)[0] != bsz:
             state = B.broadcast_to(state, (bsz, 2**n))
@@ -151,7 +151,7 @@ class StatevectorMachine(Machine):
         return all(m.kind in ("expval", "probs", "state") for m in measurements)
 
     def _bra(self, B, n, state, measurements, upstream, dtype):
-        """``phi`` with ``dL/dangle = Re <phi| d psi / d angle>``."""
+        """``conj(phi)``, the conjugated bra with ``dL/dangle = Re <phi| d psi / d angle>``."""
         rdt = _RDT[dtype]
         bsz = B.shape(state)[0]
         phi = None
@@ -198,21 +198,29 @@ class StatevectorMachine(Machine):
             else:
                 raise UnsupportedError(f"the adjoint method cannot differentiate a {m.kind} "
                                        "measurement")
+        zweights = None
         if len(zcols) >= K.FOLD_MIN_TERMS:
             cols = [B.full((bsz, 1), 0, rdt)] * n
             for w, col in zcols:
                 cols[w] = B.binary("add", cols[w], col)
-            d = K.weighted_z_sum(B, B.concatenate(cols, 1), n)
-            diag = d if diag is None else B.binary("add", diag, d)
+            zweights = B.concatenate(cols, 1)
+            if diag is not None:  # other diagonal terms: one diagonal for all
+                diag = B.binary("add", diag, K.weighted_z_sum(B, zweights, n))
+                zweights = None
         else:
             for w, col in zcols:
                 add_z(col, (w,))
-        if diag is not None:
-            v = B.binary("mul", state, B.astype(diag, dtype))
-            phi = v if phi is None else B.binary("add", phi, v)
-        if phi is None:
-            phi = B.full((bsz, 2**n), 0, dtype)
-        return phi
+        # the conjugated bra: conj(phi) + conj(state) * diag, built without extra states
+        phic = None if phi is None else B.unary("conj", phi)
+        del phi
+        if diag is not None or zweights is not None:
+            v = K.conj_scale(B, state, diag) if zweights is None \
+                else K.conj_scale_zsum(B, state, zweights, n)
+            del diag
+            phic = v if phic is None else B.binary("add", phic, v)
+        if phic is None:
+            phic = B.full((bsz, 2**n), 0, dtype)
+        return phic
 
     def _vjp(self, circuit, angles, measurements, upstream, dtype):
         B = get_backend()
@@ -227,11 +235,14 @@ class StatevectorMachine(Machine):
         psi, mats = self._final_state(B, plan, angles, dtype)
         if B.shape(psi)[0] != bsz:
             psi = B.broadcast_to(psi, (bsz, 2**n))
-        phic = B.unary("conj", self._bra(B, n, psi, measurements, upstream, dtype))
+        phic = self._bra(B, n, psi, measurements, upstream, dtype)
+        # the sweep owns ket and bra from here (no other reference to psi is kept), so the
+        # gate-run kernels may update both in place: two states per batch row
+        ket = psi
+        del psi
         # backwards, run by run: U^dag on the ket, conj(U^dag) = U^T on the conjugated bra (so
         # the bra is never conjugated again); a trainable segment's overlap right after its
         # U^dag gives <phi_after| dU |psi_before> = <phi_before| U^dag dU |psi_before>
-        ket = psi
         for run in reversed(seq_runs(plan)):
             run = [i for i in run if i >= first_trainable]
             if not run:
@@ -253,8 +264,14 @@ class StatevectorMachine(Machine):
                 if seg.trainable:
                     trained.append((seg, mk))
             # a gate on more than two wires has no sequence kernel: the reference runs it
-            sweep = K.adjoint_seq_reference if single else K.adjoint_seq
-            ket, phic, Rs = sweep(B, ket, phic, n, gates)
+            if single:
+                ket, phic, Rs = K.adjoint_seq_reference(B, ket, phic, n, gates)
+            else:  # ket and bra are given up and come back updated (in place where possible)
+                box = [ket, phic]
+                del ket, phic
+                Rs = K.adjoint_seq_owned(B, box, n, gates)
+                ket, phic = box
+                del box
             for (seg, mk), R in zip(trained, Rs):
                 R = B.to_numpy(R)
                 for col, dm in segment_dmatrices(plan, seg, angles):

@@ -125,6 +125,7 @@ PyObject *vq_sv_apply(PyObject *self, PyObject *args);
 PyObject *vq_sv_expval_pauli(PyObject *self, PyObject *args);
 PyObject *vq_sv_overlap(PyObject *self, PyObject *args);
 PyObject *vq_sv_gather(PyObject *self, PyObject *args);
+PyObject *vq_sv_apply_affine(PyObject *self, PyObject *args);
 PyObject *vq_sv_apply_seq(PyObject *self, PyObject *args);
 PyObject *vq_sv_adjoint_seq(PyObject *self, PyObject *args);
 

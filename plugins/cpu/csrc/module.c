@@ -161,6 +161,7 @@ static PyMethodDef methods[] = {
     {"sv_expval_pauli", vq_sv_expval_pauli, METH_VARARGS, "sv_expval_pauli(state, n, word) -> real [B]"},
     {"sv_overlap", vq_sv_overlap, METH_VARARGS, "sv_overlap(phi, psi, n, wires) -> [B, d, d]"},
     {"sv_gather", vq_sv_gather, METH_VARARGS, "sv_gather(state[B, N], idx int64[N]) -> state[:, idx]"},
+    {"sv_apply_affine", vq_sv_apply_affine, METH_VARARGS, "sv_apply_affine(state[B, 2^n], n, cols, c) -> state[:, f(i)], f(i) = c ^ XOR(cols[t] for bits t of i)"},
     {"sv_apply_seq", vq_sv_apply_seq, METH_VARARGS, "sv_apply_seq(state, n, [(wires, mat), ...]) -> new state (cache-blocked)"},
     {"sv_adjoint_seq", vq_sv_adjoint_seq, METH_VARARGS, "sv_adjoint_seq(ket, brac, n, [(wires, mket, mbra, want), ...]) -> (ket, brac, [R, ...])"},
     {NULL, NULL, 0, NULL}};

@@ -27,7 +27,10 @@
  * returns here only when its array (and every view of it: they hold the base) is freed, so
  * reuse is safe. Guarded by the GIL: allocation and the capsule destructor both hold it. */
 #define SV_POOL_MIN ((size_t)1 << 20)
-#define SV_POOL_SLOTS 6
+/* Two idle blocks are all a forward (state + output) or an in-place adjoint sweep (ket and
+ * bra in place, one permutation output) reuse; every idle block is resident memory, so more
+ * would only raise the peak (issue 18: 6 slots kept ~1.3 extra states at n = 22). */
+#define SV_POOL_SLOTS 2
 static struct { void *ptr; size_t size; } sv_pool[SV_POOL_SLOTS];
 
 static void sv_block_free(PyObject *cap) {

@@ -162,8 +162,9 @@ static int run_passes(int type, int n, const void *kin, npy_intp ks, void *kout,
     if (G == 0) { /* a copy */
         size_t row = (size_t)N * (type == NPY_CDOUBLE ? 16 : 8);
         for (npy_intp b = 0; b < Bo; b++) {
-            memcpy((char *)kout + row * b, (const char *)kin + row * b * ks, row);
-            if (bin) memcpy((char *)bout + row * b, (const char *)bin + row * b * bs, row);
+            if (kout != kin) memcpy((char *)kout + row * b, (const char *)kin + row * b * ks, row);
+            if (bin && bout != bin)
+                memcpy((char *)bout + row * b, (const char *)bin + row * b * bs, row);
         }
         return 0;
     }
@@ -210,11 +211,35 @@ static int run_passes(int type, int n, const void *kin, npy_intp ks, void *kout,
     return rc;
 }
 
+/* Whether `a` (the array parsed from the caller's object `o`) may be written as the output of
+ * Bo rows: the caller's own array (no converted copy), C-contiguous, aligned and writeable,
+ * with all Bo rows, and owning its memory (no base, or one of sv_new's blocks) -- so no view
+ * of it and no other argument can overlap it. */
+static int sv_overlaps(PyArrayObject *a, PyArrayObject *b) {
+    const char *x = PyArray_BYTES(a), *y = PyArray_BYTES(b);
+    return x < y + PyArray_NBYTES(b) && y < x + PyArray_NBYTES(a);
+}
+
+/* ... and whose bytes no other input (`other`, every matrix in `held`; all C-contiguous after
+ * parsing) overlaps */
+static int sv_reusable(PyArrayObject *a, PyObject *o, npy_intp Bo, PyArrayObject *other,
+                       PyObject *held) {
+    if ((PyObject *)a != o || PyArray_DIM(a, 0) != Bo) return 0;
+    if (!PyArray_ISCARRAY(a) || !PyArray_ISWRITEABLE(a)) return 0;
+    PyObject *base = PyArray_BASE(a);
+    if (base != NULL && !PyCapsule_CheckExact(base)) return 0;
+    if (other && sv_overlaps(a, other)) return 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(held); i++)
+        if (sv_overlaps(a, (PyArrayObject *)PyList_GET_ITEM(held, i))) return 0;
+    return 1;
+}
+
 static PyObject *seq_entry(PyObject *args, int adjoint) {
     const char *who = adjoint ? "sv_adjoint_seq" : "sv_apply_seq";
     PyObject *ko, *bo = NULL, *no, *go;
-    if (adjoint ? !PyArg_ParseTuple(args, "OOOO:sv_adjoint_seq", &ko, &bo, &no, &go)
-                : !PyArg_ParseTuple(args, "OOO:sv_apply_seq", &ko, &no, &go))
+    int inplace = 0;
+    if (adjoint ? !PyArg_ParseTuple(args, "OOOO|p:sv_adjoint_seq", &ko, &bo, &no, &go, &inplace)
+                : !PyArg_ParseTuple(args, "OOO|p:sv_apply_seq", &ko, &no, &go, &inplace))
         return NULL;
     int n, G = 0, nslots = 0;
     if (sv_nwires(no, who, &n)) return NULL;
@@ -237,8 +262,13 @@ static PyObject *seq_entry(PyObject *args, int adjoint) {
     const npy_intp N = (npy_intp)1 << n;
     npy_intp odims[2] = {Bo, N};
     if (vq_mul(Bo, N, who) < 0) goto done;
-    if (!(kout = sv_new(2, odims, type))) goto done;
-    if (adjoint && !(bout = sv_new(2, odims, type))) goto done;
+    /* inplace: the caller gives up its states; each one that can hold the result does */
+    if (inplace && sv_reusable(ket, ko, Bo, bra, held)) { Py_INCREF(ket); kout = ket; }
+    else if (!(kout = sv_new(2, odims, type))) goto done;
+    if (adjoint) {
+        if (inplace && sv_reusable(bra, bo, Bo, ket, held)) { Py_INCREF(bra); bout = bra; }
+        else if (!(bout = sv_new(2, odims, type))) goto done;
+    }
     Rs = PyList_New(nslots);
     Rp = calloc(nslots ? (size_t)nslots : 1, sizeof(void *));
     if (!Rs || !Rp) goto done;
@@ -276,8 +306,10 @@ done:
     return result;
 }
 
-/* sv_apply_seq(state [Bs, 2^n], n, [(wires, mat [Bm, d, d]), ...]) -> new state [Bo, 2^n] */
+/* sv_apply_seq(state [Bs, 2^n], n, [(wires, mat [Bm, d, d]), ...], inplace=False) -> new state
+ * [Bo, 2^n] (inplace: the result may be written into `state`, which the caller gives up) */
 PyObject *vq_sv_apply_seq(PyObject *self, PyObject *args) { return seq_entry(args, 0); }
 
-/* sv_adjoint_seq(ket, brac, n, [(wires, mket, mbra, want), ...]) -> (ket, brac, [R, ...]) */
+/* sv_adjoint_seq(ket, brac, n, [(wires, mket, mbra, want), ...], inplace=False)
+ * -> (ket, brac, [R, ...]) (inplace: as for sv_apply_seq, for both states) */
 PyObject *vq_sv_adjoint_seq(PyObject *self, PyObject *args) { return seq_entry(args, 1); }

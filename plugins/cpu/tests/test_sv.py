@@ -222,6 +222,22 @@ M2 = np.eye(2, dtype=C128)[None]
     (lambda: _ext.sv_gather(S2, np.array([0, 1, 2])), ValueError, "axis 0"),
     (lambda: _ext.sv_gather(S2, np.array([0, 1, 2, 3], np.int32)), TypeError, "int64"),
     (lambda: _ext.sv_gather(S2.real.copy(), np.array([0, 1, 2, 3])), TypeError, "complex"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2, 4), 0), ValueError, "expected n = 2 cols"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1,), 0), ValueError, "expected n = 2 cols"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 4), 0), ValueError, r"cols\[1\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (-1, 2), 0), ValueError, r"cols\[0\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2**70), 0), ValueError, r"cols\[1\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2.0), 0), ValueError, r"cols\[1\]"),
+    (lambda: _ext.sv_apply_affine(S2, 2, 5, 0), TypeError, "sequence"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2), 4), ValueError, "c must be"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2), -1), ValueError, "c must be"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (1, 2), "a"), ValueError, "c must be"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (3, 3), 0), ValueError, "not invertible"),
+    (lambda: _ext.sv_apply_affine(S2, 2, (0, 2), 0), ValueError, "not invertible"),
+    (lambda: _ext.sv_apply_affine(S2, 3, (1, 2, 4), 0), ValueError, "axis 1 has size 4"),
+    (lambda: _ext.sv_apply_affine(S2, 41, (1,) * 41, 0), ValueError, "n = 41"),
+    (lambda: _ext.sv_apply_affine(S2.real.copy(), 2, (1, 2), 0), TypeError, "complex"),
+    (lambda: _ext.sv_apply_affine([[1, 0, 0, 0]], 2, (1, 2), 0), TypeError, "numpy.ndarray"),
 ])
 def test_bad_input_raises(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -291,3 +307,44 @@ def test_statevector_machine_on_cpu_matches_numpy(n):
             res.append((out.numpy(), x.grad.numpy(), layer.weights.grad.numpy()))
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_inplace_gate_runs_reuse_only_what_cannot_alias():
+    """inplace=True writes into a state the caller owns, and never into one that is a view of,
+    or overlaps, another argument: the results equal the out-of-place ones either way."""
+    rng = np.random.default_rng(5)
+    n = 15
+    m = (rng.standard_normal((1, 2, 2)) + 1j * rng.standard_normal((1, 2, 2))).astype(C128)
+    gates = [((w,), m, m.conj(), True) for w in range(n)]
+    buf = (rng.standard_normal((2, 2**n)) + 1j * rng.standard_normal((2, 2**n))).astype(C128)
+    ket, brac = buf[0:1].copy(), buf[1:2].copy()
+    want = _ext.sv_adjoint_seq(ket, brac, n, gates)
+    # owned arrays: updated in place and returned
+    k2, b2 = ket.copy(), brac.copy()
+    got = _ext.sv_adjoint_seq(k2, b2, n, gates, True)
+    assert got[0] is k2 and got[1] is b2
+    for a, b in zip(got[:2], want[:2]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for a, b in zip(got[2], want[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    # the same array as ket and bra, views, and a matrix inside the state: never reused
+    same = ket.copy()
+    got = _ext.sv_adjoint_seq(same, same, n, gates, True)
+    ref = _ext.sv_adjoint_seq(ket, ket.copy(), n, gates)
+    assert got[0] is not same or got[1] is not same
+    np.testing.assert_allclose(got[0], ref[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-12, atol=1e-12)
+    two = buf.copy()
+    got = _ext.sv_adjoint_seq(two[0:1], two[1:2], n, gates, True)
+    assert got[0].base is None or got[0].ctypes.data != two.ctypes.data
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(two, buf)  # the views' base was not written
+    holder = ket.copy()
+    mat_view = holder.reshape(-1)[:4].reshape(1, 2, 2)
+    out = _ext.sv_apply_seq(holder, n, [((0,), mat_view)], True)
+    assert out is not holder
+    np.testing.assert_allclose(out, _ext.sv_apply_seq(ket, n, [((0,), mat_view.copy())]),
+                               rtol=1e-12, atol=1e-12)
+    ro = ket.copy()
+    ro.flags.writeable = False
+    assert _ext.sv_apply_seq(ro, n, [((0,), m)], True) is not ro

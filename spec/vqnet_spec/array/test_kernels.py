@@ -467,8 +467,13 @@ def check_sv_apply_seq(B: Any, dtype: str) -> None:
         check_native(B, kern(B.from_numpy(state), n, gates), ref, dtype,
                      f"kernel sv_apply_seq n={n} batches={bs},{bm} vs apply_seq_reference",
                      rtol * 20, atol * 20)
+        got = kern(B.from_numpy(state.copy()), n, gates, inplace=True)
+        check_native(B, got, ref, dtype, f"kernel sv_apply_seq n={n} batches={bs},{bm} "
+                     "inplace=True vs apply_seq_reference", rtol * 20, atol * 20)
     check_native(B, kern(B.from_numpy(state), n, []), state, dtype,
                  "kernel sv_apply_seq with no gates (the state itself)", rtol, atol)
+    check_native(B, kern(B.from_numpy(state.copy()), n, [], inplace=True), state, dtype,
+                 "kernel sv_apply_seq with no gates, inplace=True", rtol, atol)
 
 
 def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
@@ -494,6 +499,38 @@ def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
             check_native(B, a, B.to_numpy(r), dtype,
                          f"{what}: overlap {i} vs adjoint_seq_reference", rtol * 50,
                          atol * 50)
+        # inplace=True: the inputs are given up (fresh copies here); the results are the same
+        got = kern(B.from_numpy(B.to_numpy(ket).copy()), B.from_numpy(B.to_numpy(brac).copy()),
+                   n, gates, inplace=True)
+        for i, (a, r) in enumerate(zip(got[:2], ref[:2])):
+            check_native(B, a, B.to_numpy(r), dtype,
+                         f"{what} inplace=True: {('ket', 'brac')[i]} vs adjoint_seq_reference",
+                         rtol * 20, atol * 20)
+        for i, (a, r) in enumerate(zip(got[2], ref[2])):
+            check_native(B, a, B.to_numpy(r), dtype,
+                         f"{what} inplace=True: overlap {i} vs adjoint_seq_reference",
+                         rtol * 50, atol * 50)
+
+
+def check_sv_apply_affine(B: Any, dtype: str) -> None:
+    from vqnet_core.quantum.kernels import apply_affine_reference
+
+    kern = _kernel_pair(B, "sv_apply_affine")
+    for n in (1, 2, 5, 13, 14):
+        for bs in (1, 3):
+            rng = rng_for("sv_apply_affine", n, bs, dtype)
+            # a random invertible linear part: the identity under random row additions
+            cols = [1 << t for t in range(n)]
+            for _ in range(4 * n):
+                a, b = (int(v) for v in rng.choice(n, 2, replace=n == 1))
+                if a != b:
+                    cols = [v ^ (1 << a) if v >> b & 1 else v for v in cols]
+            c = int(rng.integers(2**n))
+            state = B.from_numpy(_sv_sample(rng, (bs, 2**n), dtype))
+            ref = B.to_numpy(apply_affine_reference(B, state, n, cols, c))
+            check_native(B, kern(state, n, tuple(cols), c), ref, dtype,
+                         f"kernel sv_apply_affine n={n} batch={bs} vs apply_affine_reference",
+                         0, 0)
 
 
 #: kernel name -> (check(B, dtype), the dtypes it is checked in)
@@ -514,6 +551,7 @@ KERNEL_CHECKS: dict[str, tuple[Callable[[Any, str], None], tuple[str, ...]]] = {
     "sv_overlap": (check_sv_overlap, COMPLEX_DTYPES),
     "sv_apply_seq": (check_sv_apply_seq, COMPLEX_DTYPES),
     "sv_adjoint_seq": (check_sv_adjoint_seq, COMPLEX_DTYPES),
+    "sv_apply_affine": (check_sv_apply_affine, COMPLEX_DTYPES),
 }
 
 

@@ -42,7 +42,7 @@ KERNELS = frozenset({
     "relu", "relu_backward",
     "einsum", "conv_transpose2d", "conv_transpose2d_backward",
     "sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap", "sv_apply_seq",
-    "sv_adjoint_seq",
+    "sv_adjoint_seq", "sv_apply_affine",
 })
 _COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 
@@ -222,24 +222,35 @@ class CpuBackend(NumpyBackend):
         from vqnet_core.quantum.kernels import overlap_reference
         return overlap_reference(self, phi, psi, n, wires)
 
-    def k_sv_apply_seq(self, state, n, gates):
-        """Gates ``[(wires, mat), ...]`` in order, cache-blocked in C (see csrc/sv_seq.c)."""
+    def k_sv_apply_seq(self, state, n, gates, inplace=False):
+        """Gates ``[(wires, mat), ...]`` in order, cache-blocked in C (see csrc/sv_seq.c);
+        ``inplace``: the result may overwrite ``state`` (kernels.py's contract)."""
         if _sv_native(state, *(m for _, m in gates)) and all(len(w) <= 2 for w, _ in gates):
-            return _ext.sv_apply_seq(state, int(n), [(_wires(w), _dense(m)) for w, m in gates])
+            return _ext.sv_apply_seq(state, int(n), [(_wires(w), _dense(m)) for w, m in gates],
+                                     bool(inplace))
         from vqnet_core.quantum.kernels import apply_seq_reference
         return apply_seq_reference(self, state, n, gates)
 
-    def k_sv_adjoint_seq(self, ket, brac, n, gates):
-        """One run of the adjoint sweep, cache-blocked in C: ``(ket, brac, [R, ...])``."""
+    def k_sv_adjoint_seq(self, ket, brac, n, gates, inplace=False):
+        """One run of the adjoint sweep, cache-blocked in C: ``(ket, brac, [R, ...])``;
+        ``inplace``: the results may overwrite ``ket`` and ``brac``."""
         if _sv_native(ket, brac, *(m for g in gates for m in g[1:3])) \
                 and all(len(g[0]) <= 2 for g in gates):
             k, b, rs = _ext.sv_adjoint_seq(ket, brac, int(n), [
-                (_wires(w), _dense(mk), _dense(mb), bool(want)) for w, mk, mb, want in gates])
+                (_wires(w), _dense(mk), _dense(mb), bool(want)) for w, mk, mb, want in gates],
+                bool(inplace))
             diag = [mk.ndim == 2 for _, mk, _, want in gates if want]
             return k, b, [np.diagonal(r, axis1=1, axis2=2) if d else r
                           for r, d in zip(rs, diag)]
         from vqnet_core.quantum.kernels import adjoint_seq_reference
         return adjoint_seq_reference(self, ket, brac, n, gates)
+
+    def k_sv_apply_affine(self, state, n, cols, c):
+        """An affine basis permutation ``out[:, i] = state[:, f(i)]`` in one C pass."""
+        if _sv_native(state):
+            return _ext.sv_apply_affine(state, int(n), tuple(int(v) for v in cols), int(c))
+        from vqnet_core.quantum.kernels import apply_affine_reference
+        return apply_affine_reference(self, state, n, cols, c)
 
     def getitem(self, a, key):
         # the statevector machine's permutation gates: state[:, index] -> a C gather
