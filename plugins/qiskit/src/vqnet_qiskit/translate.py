@@ -296,7 +296,7 @@ _REFUSED = {"reset": "a reset", "initialize": "initialize (it begins with resets
             "box": "a box (control-flow scope)", "store": "a classical store"}
 
 
-def _names(items: Any) -> list[str] | None:
+def parameter_names(items: Any) -> list[str] | None:
     """Parameter names from Parameters, ParameterVectors, names or a mix (None stays None)."""
     if items is None:
         return None
@@ -379,7 +379,7 @@ def from_qiskit(qc: Any, inputs: Any = None, weights: Any = None,
         raise TypeError(f"expected a qiskit QuantumCircuit, got {type(qc).__name__}")
     allowed = None
     if inputs is not None or weights is not None:
-        allowed = set(_names(inputs) or []) | set(_names(weights) or [])
+        allowed = set(parameter_names(inputs) or []) | set(parameter_names(weights) or [])
     b = _Builder(allowed)
     n = qc.num_qubits
     measured: dict[int, int] = {}  # clbit -> wire
