@@ -390,7 +390,8 @@ def from_qiskit(qc: Any, inputs: Any = None, weights: Any = None,
         ms = tuple(Expval(o if isinstance(o, (Hamiltonian, dict, str)) and not _is_label(o)
                           else from_sparse_pauli_op(o)) for o in observables)
     elif measured:
-        ms = (Sample([measured[c] for c in sorted(measured)]),)
+        # a qubit measured into several clbits is sampled once (in its first clbit's place)
+        ms = (Sample(list(dict.fromkeys(measured[c] for c in sorted(measured)))),)
     return ForeignCircuit(Circuit(n, b.ops), tuple(b.columns), ms, source=qc)
 
 
