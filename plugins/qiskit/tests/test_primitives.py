@@ -130,3 +130,32 @@ def test_sampler_seeded_and_exact_bits():
     r1 = Sampler(seed=4).run([(q2, [[0.5], [2.0]])], shots=50).result()[0].data.meas
     r2 = Sampler(seed=4).run([(q2, [[0.5], [2.0]])], shots=50).result()[0].data.meas
     assert r1 == r2 and r1.shape == (2,)
+
+
+def test_estimator_qnn_runs_unchanged():
+    pytest.importorskip("qiskit_machine_learning", reason="qiskit-machine-learning is not "
+                        "installed (optional: the EstimatorQNN check)")
+    from qiskit_machine_learning.gradients import ParamShiftEstimatorGradient
+    from qiskit_machine_learning.neural_networks import EstimatorQNN
+    x, w = ParameterVector("x", 2), ParameterVector("w", 4)
+    qc = QuantumCircuit(2)
+    qc.ry(x[0], 0)
+    qc.ry(x[1], 1)
+    qc.cx(0, 1)
+    qc.rx(w[0], 0)
+    qc.ry(w[1], 1)
+    qc.crz(w[2], 0, 1)
+    qc.rzz(w[3], 0, 1)
+    obs = [SparsePauliOp("ZI"), SparsePauliOp(["XX", "IZ"], [0.5, 0.3])]
+    X = np.random.default_rng(0).uniform(-1, 1, (5, 2))
+    W = np.random.default_rng(1).uniform(-1, 1, 4)
+    res = []
+    for est in (StatevectorEstimator(), Estimator()):
+        qnn = EstimatorQNN(circuit=qc, observables=obs, input_params=list(x),
+                           weight_params=list(w), estimator=est, default_precision=0.0,
+                           input_gradients=True, gradient=ParamShiftEstimatorGradient(est))
+        f = qnn.forward(X, W)
+        gx, gw = qnn.backward(X, W)
+        res.append((f, gx, gw))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, atol=1e-10)

@@ -479,11 +479,21 @@ def _neg(p: ParamRef | float, b: _Builder) -> ParamRef | float:
 
 
 def to_qasm3(circuit: Circuit | Any) -> str:
-    """OpenQASM 3 text of an IR circuit (its angle columns as ``input float a_<s>``
-    parameters) or of a ``QuantumCircuit``, by ``qiskit.qasm3.dumps``."""
-    from qiskit import qasm3
+    """OpenQASM 3 text of an IR circuit or of a ``QuantumCircuit``, by ``qiskit.qasm3.dumps``.
+    An IR circuit's angle column ``s`` becomes the program input ``input float a<s>``.
 
-    qc = to_qiskit(circuit) if isinstance(circuit, Circuit) else circuit
+    >>> from vqnet_core.quantum import Circuit, Operation, ParamRef
+    >>> "input float[64] a0;" in to_qasm3(Circuit(1, [Operation("RX", (0,), (ParamRef(0),))]))
+    True
+    """
+    from qiskit import qasm3
+    from qiskit.circuit import Parameter
+
+    if isinstance(circuit, Circuit):
+        qc = to_qiskit(circuit)
+        qc = qc.assign_parameters({p: Parameter(f"a{p.index}") for p in qc.parameters})
+    else:
+        qc = circuit
     return qasm3.dumps(qc)
 
 
