@@ -16,6 +16,7 @@ from vqnet_core.quantum import (
     Operation,
     ParamRef,
     Probs,
+    Sample,
     State,
     available_machines,
     get_machine,
@@ -119,3 +120,64 @@ def test_aer_noise_model_readout():
 def test_noise_refused_on_exact_machines():
     with pytest.raises(TypeError, match="does not simulate noise"):
         get_machine("qiskit.aer", noise_model=_noise())
+
+
+# ---------------------------------------------------------------- qiskit.primitives
+def _small():
+    c = Circuit(3, [Operation("RY", (0,), (ParamRef(0),)), Operation("CNOT", (0, 1)),
+                    Operation("CRX", (1, 2), (ParamRef(1),)), Operation("H", (2,))])
+    return c, np.array([[0.3, 1.0], [2.0, -0.5]])
+
+
+def test_primitives_machine_on_a_generic_backend():
+    from qiskit.providers.fake_provider import GenericBackendV2
+    c, a = _small()
+    ms = [Expval({"Z0 Z1": 1.0, "X2": 0.5}), Probs([2, 0])]
+    ref = get_machine("statevector").execute(c, a, ms)
+    m = get_machine("qiskit.primitives", backend=GenericBackendV2(5, seed=3, noise_info=False))
+    assert not m.capabilities.exact and m.capabilities.max_wires == 5
+    got = m.execute(c, a, ms + [Sample([0, 1])], shots=4000, seed=7)
+    again = m.execute(c, a, ms + [Sample([0, 1])], shots=4000, seed=7)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(r), atol=0.06)
+    for g, h in zip(got, again):                       # seed_simulator reaches the backend
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(h))
+    s = np.asarray(got[2])
+    assert s.shape == (2, 4000, 2) and np.all(s[:, :, 0] == s[:, :, 1])   # a Bell pair
+
+
+def test_primitives_machine_with_a_users_estimator():
+    from qiskit.primitives import StatevectorEstimator
+    c, a = _small()
+    ms = [Expval({"Z0 Z1": 1.0, "X2": 0.5}), Probs([2, 0])]
+    ref = get_machine("statevector").execute(c, a, ms)
+    m = get_machine("qiskit.primitives", estimator=StatevectorEstimator())
+    assert m.capabilities.exact and "sample" not in m.capabilities.measurements
+    for g, r in zip(m.execute(c, a, ms), ref):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(r), atol=1e-12)
+    with pytest.raises(TypeError, match="BaseEstimatorV2"):
+        get_machine("qiskit.primitives", estimator=object())
+
+
+def test_primitives_machine_probs_limit():
+    m = get_machine("qiskit.primitives", max_probs_wires=2)
+    c = Circuit(3, [Operation("H", (0,))])
+    with pytest.raises(Exception, match="max_probs_wires=2"):
+        m.execute(c, np.zeros((1, 0)), [Probs()])
+
+
+def test_aer_estimator_v2_has_the_same_binding_defect():
+    """Aer's own EstimatorV2 ignores a bound crx angle too (why qiskit.aer decomposes it);
+    a user passing Aer's primitives to qiskit.primitives inherits this."""
+    from qiskit.circuit import ParameterVector
+    from qiskit.primitives import StatevectorEstimator
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit_aer.primitives import EstimatorV2
+    p = ParameterVector("a", 1)
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.crx(p[0], 0, 1)
+    pub = (qc, SparsePauliOp("ZI"), [[1.0]])
+    good = StatevectorEstimator().run([pub]).result()[0].data.evs
+    aer = EstimatorV2().run([pub]).result()[0].data.evs
+    assert not np.allclose(good, aer)
