@@ -10,6 +10,7 @@ row beyond 1e-8 (relative) prints MISMATCH.
 
     python benchmarks/qiskit_estimator.py                 # n = 12 16, 16 parameter sets
     python benchmarks/qiskit_estimator.py --n 8 --sets 64 --repeats 9
+    python benchmarks/qiskit_estimator.py --backend cpu     # VQNet on the C backend (vqnet[cpu])
 
 Threads: 2 everywhere (set before any import; Aer's ``max_parallel_threads=2``).
 """
@@ -77,6 +78,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--budget", type=float, default=30.0, help="seconds per row at most")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--backend", default="numpy",
+                    help="VQNet's array backend for its Estimator's machine (numpy, cpu, ...)")
     ap.add_argument("--skip-reference-above", type=int, default=16,
                     help="skip StatevectorEstimator above this many qubits (it is slow)")
     args = ap.parse_args(argv)
