@@ -9,6 +9,7 @@ same order, and reports seconds per training epoch, seconds for the test pass, t
 Implementations (each skipped with the printed reason when it cannot be imported):
 ``vqnet`` (QuantumLayer, adjoint), ``vqnet-qiskit-aer`` / ``vqnet-qiskit`` (the circuit written
 in Qiskit, through vqnet_qiskit's QiskitLayer: on Aer, or converted to the built-in machine),
+``vqnet-qiskit-paper`` (QiskitLayer around the paper's kind of object, one Aer run per row),
 ``pyvqnet`` (its nn + QMachine), ``pl-backprop`` / ``pl-adjoint``
 (torch + PennyLane default.qubit / lightning.qubit), ``qiskit`` (torch + EstimatorQNN +
 TorchConnector), ``qpanda`` (torch + pyqpanda3, parameter shift in a torch.autograd.Function),
@@ -144,6 +145,35 @@ def _qiskit_layer(machine: str):
         return run_vqnet(weights, batches, test, args, quantum=lambda: QiskitLayer(
             qc, inputs=[x], observables=["Z"], machine=machine))
     return run
+
+
+def run_qiskit_paper(weights, batches, test, args):
+    """The paper's Appendix D form: a user object whose run(x) binds the Qiskit circuit and runs
+    it on Aer (exact <Z> by save_expectation_value), one Aer run per row, in QiskitLayer
+    (parameter shift: two more runs per row)."""
+    try:
+        from qiskit import QuantumCircuit
+        from qiskit.circuit import Parameter
+        from qiskit.quantum_info import SparsePauliOp
+        from qiskit_aer import AerSimulator
+        from qiskit_aer.library import SaveExpectationValue
+        from vqnet_qiskit import QiskitLayer
+    except ImportError as e:
+        raise Skip(f"qiskit / qiskit-aer / vqnet-qiskit is not installed ({e})") from None
+
+    class VQC:
+        def __init__(self):
+            self.x = Parameter("x")
+            self.qc = QuantumCircuit(1)
+            self.qc.h(0)
+            self.qc.ry(self.x, 0)
+            self.qc.append(SaveExpectationValue(SparsePauliOp("Z"), label="z"), [0])
+            self.sim = AerSimulator(method="statevector", max_parallel_threads=1)
+
+        def run(self, x):
+            bound = self.qc.assign_parameters({self.x: float(x[0])})
+            return self.sim.run(bound).result().data(0)["z"]
+    return run_vqnet(weights, batches, test, args, quantum=lambda: QiskitLayer(VQC(), 0))
 
 
 # ----------------------------------------------------------------------------- torch anchors
@@ -352,6 +382,7 @@ IMPLS = {
     "vqnet-qiskit-aer": ("VQNet QiskitLayer on qiskit.aer (param. shift)",
                          _qiskit_layer("qiskit.aer")),
     "vqnet-qiskit": ("VQNet QiskitLayer converted (statevector)", _qiskit_layer("statevector")),
+    "vqnet-qiskit-paper": ("VQNet QiskitLayer, paper's run(x) on Aer", run_qiskit_paper),
     "pyvqnet": ("pyvqnet QMachine", run_pyvqnet),
     "pl-backprop": ("torch + PennyLane default.qubit (backprop)", _pl("default.qubit",
                                                                       "backprop")),

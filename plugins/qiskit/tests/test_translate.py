@@ -208,3 +208,39 @@ def test_parameters_outside_inputs_and_weights_refused():
         q3 = QuantumCircuit(1)
         q3.rx(a * a, 0)
         from_qiskit(q3)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_qiskit_circuits_convert(seed):
+    from qiskit.circuit.random import random_circuit
+    n = 1 + seed % 5
+    qc = random_circuit(n, 6, max_operands=min(n, 4), seed=seed)
+    fc = from_qiskit(qc)
+    got = np.asarray(get_machine("statevector").execute(fc.circuit, np.zeros((1, 0)),
+                                                        [State()])[0])[0]
+    want = to_vqnet_order(Statevector(qc).data, n)
+    ph = np.vdot(got, want)
+    np.testing.assert_allclose(got * ph / abs(ph), want, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_ir_circuits_to_qiskit(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = 3
+    names = [g for g in sorted(GATES) if g != "QubitUnitary"]
+    ops = []
+    for _ in range(12):
+        name = names[rng.integers(len(names))]
+        g = GATES[name]
+        k = g.num_wires if g.num_wires is not None else int(rng.integers(g.min_wires, n + 1))
+        if k > n:
+            continue
+        wires = tuple(int(w) for w in rng.permutation(n)[:k])
+        ops.append(Operation(name, wires, tuple(ParamRef(int(rng.integers(3)))
+                                                for _ in range(g.num_params))))
+    c = Circuit(n, ops)
+    a = rng.uniform(-np.pi, np.pi, (1, 3))
+    qc = to_qiskit(c)
+    bound = qc.assign_parameters({p: a[0, p.index] for p in qc.parameters})
+    want = np.asarray(get_machine("statevector").execute(c, a, [State()])[0])[0]
+    np.testing.assert_allclose(to_vqnet_order(Statevector(bound).data, n), want, atol=1e-9)
