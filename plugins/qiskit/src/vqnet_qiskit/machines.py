@@ -99,8 +99,11 @@ class _AerMachine(QiskitMachine):
             nm = None
             if self.noise_model is not None and self.noise_model.has_gate_noise:
                 nm = T.to_aer_noise_model(NoiseModel(rules=list(self.noise_model.rules)))
+            # runtime binding: Aer binds the [B] parameter columns inside one job (about 2x
+            # faster than its default per-experiment binding for small circuits)
             sim = self._sim = AerSimulator(method=self.method, noise_model=nm,
-                                           max_parallel_threads=1)
+                                           max_parallel_threads=1,
+                                           runtime_parameter_bind_enable=nm is None)
         return sim
 
     def _compile(self, circuit) -> dict[str, Any]:
@@ -127,7 +130,11 @@ class _AerMachine(QiskitMachine):
             res = sim.run(tqc).result()
             one = np.asarray(res.data(0)[self.save])
             return np.broadcast_to(one, (bsz,) + one.shape)
-        res = sim.run(tqc, parameter_binds=[bind_columns(tqc, angles)]).result()
+        binds = [bind_columns(tqc, angles)]
+        res = sim.run(tqc, parameter_binds=binds).result()
+        if not res.success and sim.options.runtime_parameter_bind_enable:
+            # Aer's runtime binding refuses some circuits: bind per experiment instead
+            res = sim.run(tqc, parameter_binds=binds, runtime_parameter_bind_enable=False).result()
         if not res.success:
             raise MachineError(f"machine {self.name!r}: Aer failed: {res.status}")
         return np.stack([np.asarray(res.data(b)[self.save]) for b in range(bsz)])
