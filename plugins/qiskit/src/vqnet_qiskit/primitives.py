@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 
 from vqnet_core.backend import get_backend
-from vqnet_core.quantum import Expval, Hamiltonian, Machine, Sample, get_machine
+from vqnet_core.quantum import Expval, Hamiltonian, Machine, Probs, Sample, get_machine
 
 from .translate import from_qiskit
 
@@ -98,6 +99,23 @@ def _hamiltonian(obs: dict[str, float], n: int) -> Hamiltonian:
     return Hamiltonian.from_any(terms)
 
 
+@lru_cache(maxsize=16)
+def _diagonal_matrix(n: int, observables: tuple) -> np.ndarray:
+    """``D [2^n, M]``: observable ``j`` (``((label, coeff), ...)``, I / Z only) on basis state
+    ``i`` of VQNet's order (wire 0 most significant; Qiskit's letter ``n-1-q`` is qubit q)."""
+    idx = np.arange(2**n, dtype=np.int64)
+    D = np.zeros((2**n, len(observables)))
+    for j, o in enumerate(observables):
+        for lbl, c in o:
+            par = np.zeros_like(idx)
+            for q in range(n):
+                if lbl[n - 1 - q] == "Z":
+                    par ^= (idx >> (n - 1 - q)) & 1
+            D[:, j] += float(np.real(c)) * (1.0 - 2.0 * par)
+    D.setflags(write=False)
+    return D
+
+
 class Estimator(BaseEstimatorV2):
     """``BaseEstimatorV2`` over a VQNet machine.
 
@@ -147,10 +165,9 @@ class Estimator(BaseEstimatorV2):
             k = tuple(sorted(o.items()))
             if k not in keys:
                 keys[k] = len(uniq)
-                uniq.append(Expval(_hamiltonian(o, n)))
+                uniq.append(o)
             index.append(keys[k])
-        res = self.machine.execute(fc.circuit, angles, uniq, dtype=self.dtype)
-        table = np.stack([_host(r).astype(np.float64).reshape(-1) for r in res])  # [M, B]
+        table = self._table(fc, angles, uniq, n)                                   # [M, B]
         shape = tuple(pub.shape)
         oi = np.broadcast_to(np.asarray(index).reshape(obs.shape), shape)
         pi = np.broadcast_to(np.arange(angles.shape[0]).reshape(pshape) if pshape
@@ -165,6 +182,22 @@ class Estimator(BaseEstimatorV2):
         data = DataBin(evs=evs, stds=stds, shape=evs.shape)
         return PubResult(data, metadata={"target_precision": precision,
                                          "circuit_metadata": qc.metadata})
+
+
+    def _table(self, fc: Any, angles: np.ndarray, uniq: list[dict], n: int) -> np.ndarray:
+        """``[M, B]`` expvals of the distinct observables. When every term is diagonal (I / Z
+        only) and the machine gives probabilities, one ``Probs`` of all wires serves them all
+        (each observable a signed sum over basis states); otherwise one ``Expval`` each."""
+        labels = {lbl for o in uniq for lbl in o}
+        diagonal = all(set(lbl) <= {"I", "Z"} for lbl in labels)
+        if diagonal and "probs" in self.machine.capabilities.measurements and \
+                2**n * len(uniq) <= 2**24:
+            p = _host(self.machine.execute(fc.circuit, angles, [Probs()], dtype=self.dtype)[0])
+            D = _diagonal_matrix(n, tuple(tuple(sorted(o.items())) for o in uniq))
+            return (np.asarray(p, dtype=np.float64) @ D).T
+        res = self.machine.execute(fc.circuit, angles, [Expval(_hamiltonian(o, n)) for o in uniq],
+                                   dtype=self.dtype)
+        return np.stack([_host(r).astype(np.float64).reshape(-1) for r in res])
 
 
 class Sampler(BaseSamplerV2):
