@@ -159,3 +159,17 @@ def test_estimator_qnn_runs_unchanged():
         res.append((f, gx, gw))
     for a, b in zip(*res):
         np.testing.assert_allclose(b, a, atol=1e-10)
+
+
+def test_estimator_diagonal_observables_path():
+    rng = np.random.default_rng(11)
+    n = 4
+    qc = _param_circuit(n, 3, rng)
+    obs = [[SparsePauliOp(["".join(rng.choice(list("IZ"), n)) for _ in range(3)],
+                          rng.normal(size=3))] for _ in range(5)]
+    vals = rng.uniform(-np.pi, np.pi, (7, qc.num_parameters))
+    want = StatevectorEstimator().run([(qc, obs, vals)]).result()[0].data.evs
+    for machine in ("statevector", "qiskit.aer"):
+        got = Estimator(machine).run([(qc, obs, vals)]).result()[0].data.evs
+        assert got.shape == (5, 7)
+        np.testing.assert_allclose(got, want, atol=1e-10)
