@@ -173,3 +173,19 @@ def test_estimator_diagonal_observables_path():
         got = Estimator(machine).run([(qc, obs, vals)]).result()[0].data.evs
         assert got.shape == (5, 7)
         np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def test_qiskit_algorithms_vqe_runs_unchanged():
+    pytest.importorskip("qiskit_algorithms", reason="qiskit-algorithms is not installed "
+                        "(optional: the VQE check)")
+    from qiskit.circuit.library import real_amplitudes
+    from qiskit_algorithms import VQE
+    from qiskit_algorithms.optimizers import SLSQP
+    H = SparsePauliOp(["II", "IZ", "ZI", "ZZ", "XX"], [-1.05, 0.39, -0.39, -0.01, 0.18])
+    out = []
+    for est in (StatevectorEstimator(), Estimator()):
+        vqe = VQE(est, real_amplitudes(2, reps=2), SLSQP(maxiter=200),
+                  initial_point=np.full(6, 0.1))
+        out.append(vqe.compute_minimum_eigenvalue(H).eigenvalue)
+    exact = np.linalg.eigvalsh(H.to_matrix()).min()
+    assert abs(out[1] - out[0]) < 1e-8 and abs(out[1] - exact) < 1e-6
