@@ -317,18 +317,20 @@ class PrimitivesMachine(QiskitMachine):
         # shots: sampled probabilities in every basis the measurements need, one run call
         bases = bases_needed(measurements)
         s = int(make_rng(seed).integers(2**31)) if seed is None else int(seed)
+        measured = self.compiled(circuit).setdefault("bases", {})   # rot -> transpiled circuit
         pubs = []
         for rot in bases:
-            c = qc.copy()
-            for w, p in rot:
-                if p == "X":
-                    c.h(w)
-                else:
-                    c.sdg(w)
-                    c.h(w)
-            c.measure_all()
-            pubs.append((self._transpiled(c), vals) if qc.num_parameters else
-                        (self._transpiled(c),))
+            if rot not in measured:
+                c = qc.copy()
+                for w, p in rot:
+                    if p == "X":
+                        c.h(w)
+                    else:
+                        c.sdg(w)
+                        c.h(w)
+                c.measure_all()
+                measured[rot] = self._transpiled(c)
+            pubs.append((measured[rot], vals) if qc.num_parameters else (measured[rot],))
         res = self._sampler(s).run(pubs, shots=shots).result()
         bits, probs = {}, {}
         for rot, r in zip(bases, res):
@@ -375,7 +377,10 @@ class PrimitivesMachine(QiskitMachine):
                     word = " ".join(f"Z{ws[j]}" for j in range(k) if sub >> (k - 1 - j) & 1)
                     obs.append(T.to_sparse_pauli_op(word or {}, n) if word else
                                T.to_sparse_pauli_op({"": 1.0}, n))
-        tqc = self._transpiled(qc)
+        entry = self.compiled(circuit)
+        if "tqc" not in entry:
+            entry["tqc"] = self._transpiled(qc)
+        tqc = entry["tqc"]
         layout = getattr(tqc, "layout", None)
         if layout is not None:
             obs = [o.apply_layout(layout) for o in obs]
