@@ -172,8 +172,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=CI_PYTHON)
 def examples(session: nox.Session) -> None:
-    """Smoke runs of the examples (tiny data, one epoch)."""
-    _install_core(session)
+    """Smoke runs of the examples (tiny data, one epoch); with vqnet-qiskit for Appendix D."""
+    _install_core(session, "./plugins/qiskit")
     session.run("pytest", "tests", "-m", "examples", "-p", "no:cacheprovider", *session.posargs)
 
 

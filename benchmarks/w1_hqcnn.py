@@ -7,7 +7,10 @@ Every implementation starts from VQNet's initial weights (copied), sees the same
 same order, and reports seconds per training epoch, seconds for the test pass, test accuracy.
 
 Implementations (each skipped with the printed reason when it cannot be imported):
-``vqnet`` (QuantumLayer, adjoint), ``pyvqnet`` (its nn + QMachine), ``pl-backprop`` / ``pl-adjoint``
+``vqnet`` (QuantumLayer, adjoint), ``vqnet-qiskit-aer`` / ``vqnet-qiskit`` (the circuit written
+in Qiskit, through vqnet_qiskit's QiskitLayer: on Aer, or converted to the built-in machine),
+``vqnet-qiskit-paper`` (QiskitLayer around the paper's kind of object, one Aer run per row),
+``pyvqnet`` (its nn + QMachine), ``pl-backprop`` / ``pl-adjoint``
 (torch + PennyLane default.qubit / lightning.qubit), ``qiskit`` (torch + EstimatorQNN +
 TorchConnector), ``qpanda`` (torch + pyqpanda3, parameter shift in a torch.autograd.Function),
 ``torch-closed`` (torch with <Z> = -sin(x), the closed form: the classical part's floor).
@@ -55,7 +58,8 @@ class Skip(Exception):
 
 
 # ----------------------------------------------------------------------------- VQNet
-def vqnet_model(seed: int):
+def vqnet_model(seed: int, quantum=None):
+    """The HQCNN; ``quantum()`` builds its quantum layer (default: a QuantumLayer, adjoint)."""
     import vqnet_core as vq
     from vqnet_core import nn
     from vqnet_core.qnn import QuantumLayer
@@ -64,6 +68,9 @@ def vqnet_model(seed: int):
         q.h(0)
         q.ry(0, x[:, 0])
         q.expval({"Z0": 1.0})
+    if quantum is None:
+        def quantum():
+            return QuantumLayer(circuit, 1, diff_method="adjoint")
 
     class HQCNN(nn.Module):
         def __init__(self):
@@ -76,7 +83,7 @@ def vqnet_model(seed: int):
             self.relu = nn.ReLu()
             self.fc1 = nn.Linear(256, 64)
             self.fc2 = nn.Linear(64, 1)
-            self.qlayer = QuantumLayer(circuit, 1, diff_method="adjoint")
+            self.qlayer = quantum()
             self.fc3 = nn.Linear(1, 2)
 
         def forward(self, x):
@@ -93,12 +100,12 @@ ORDER = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight
          "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"]
 
 
-def run_vqnet(weights, batches, test, args):
+def run_vqnet(weights, batches, test, args, quantum=None):
     import vqnet_core as vq
     from vqnet_core.nn.loss import CrossEntropyLoss
     from vqnet_core.optim import Adam
 
-    model = vqnet_model(args.seed)
+    model = vqnet_model(args.seed, quantum)
     if args.backend != "numpy":  # same initial weights, moved to the chosen array backend
         vq.set_backend(args.backend)
         model.to(args.backend)
@@ -119,6 +126,54 @@ def run_vqnet(weights, batches, test, args):
             return np.concatenate([model(vq.tensor(x[i:i + 256])).numpy()
                                    for i in range(0, len(x), 256)])
     return train, predict
+
+
+def _qiskit_layer(machine: str):
+    """VQNet with the circuit written in Qiskit (H, RY(x), <Z>) through vqnet_qiskit's
+    QiskitLayer: on Aer (parameter shift) or converted to the built-in machine (adjoint)."""
+    def run(weights, batches, test, args):
+        try:
+            from qiskit import QuantumCircuit
+            from qiskit.circuit import Parameter
+            from vqnet_qiskit import QiskitLayer
+        except ImportError as e:
+            raise Skip(f"qiskit / vqnet-qiskit is not installed ({e})") from None
+        x = Parameter("x")
+        qc = QuantumCircuit(1)
+        qc.h(0)
+        qc.ry(x, 0)
+        return run_vqnet(weights, batches, test, args, quantum=lambda: QiskitLayer(
+            qc, inputs=[x], observables=["Z"], machine=machine))
+    return run
+
+
+def run_qiskit_paper(weights, batches, test, args):
+    """The paper's Appendix D form: a user object whose run(x) binds the Qiskit circuit and runs
+    it on Aer (exact <Z> by save_expectation_value), one Aer run per row, in QiskitLayer
+    (parameter shift: two more runs per row)."""
+    try:
+        from qiskit import QuantumCircuit
+        from qiskit.circuit import Parameter
+        from qiskit.quantum_info import SparsePauliOp
+        from qiskit_aer import AerSimulator
+        from qiskit_aer.library import SaveExpectationValue
+        from vqnet_qiskit import QiskitLayer
+    except ImportError as e:
+        raise Skip(f"qiskit / qiskit-aer / vqnet-qiskit is not installed ({e})") from None
+
+    class VQC:
+        def __init__(self):
+            self.x = Parameter("x")
+            self.qc = QuantumCircuit(1)
+            self.qc.h(0)
+            self.qc.ry(self.x, 0)
+            self.qc.append(SaveExpectationValue(SparsePauliOp("Z"), label="z"), [0])
+            self.sim = AerSimulator(method="statevector", max_parallel_threads=1)
+
+        def run(self, x):
+            bound = self.qc.assign_parameters({self.x: float(x[0])})
+            return self.sim.run(bound).result().data(0)["z"]
+    return run_vqnet(weights, batches, test, args, quantum=lambda: QiskitLayer(VQC(), 0))
 
 
 # ----------------------------------------------------------------------------- torch anchors
@@ -324,6 +379,10 @@ def run_pyvqnet(weights, batches, test, args):
 
 IMPLS = {
     "vqnet": ("VQNet QuantumLayer (adjoint)", run_vqnet),
+    "vqnet-qiskit-aer": ("VQNet QiskitLayer on qiskit.aer (param. shift)",
+                         _qiskit_layer("qiskit.aer")),
+    "vqnet-qiskit": ("VQNet QiskitLayer converted (statevector)", _qiskit_layer("statevector")),
+    "vqnet-qiskit-paper": ("VQNet QiskitLayer, paper's run(x) on Aer", run_qiskit_paper),
     "pyvqnet": ("pyvqnet QMachine", run_pyvqnet),
     "pl-backprop": ("torch + PennyLane default.qubit (backprop)", _pl("default.qubit",
                                                                       "backprop")),

@@ -27,3 +27,18 @@ def mnist_path() -> str:
             tmp.write_bytes(gzip.decompress((sample_dir() / gz).read_bytes()))
             tmp.replace(dst)
     return str(out)
+
+
+def paper_load_mnist():
+    """Appendix C's ``load_mnist``, taken from ``c_hybrid_qpanda.py`` without importing that
+    file (which needs pyqpanda), so that Appendix D runs with Qiskit alone."""
+    import ast
+
+    import numpy as np
+
+    src = (Path(__file__).parent / "c_hybrid_qpanda.py").read_text()
+    fn = next(node for node in ast.parse(src).body
+              if isinstance(node, ast.FunctionDef) and node.name == "load_mnist")
+    ns = {"np": np}
+    exec(compile(ast.Module([fn], type_ignores=[]), "c_hybrid_qpanda.py", "exec"), ns)
+    return ns["load_mnist"]

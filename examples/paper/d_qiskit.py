@@ -2,8 +2,8 @@
 printed, with pyvqnet's imports changed to ``vqnet_core.compat.pyvqnet``. Classifies the digits
 0 and 1 of the bundled 5k MNIST sample with batch size 1.
 
-Needs ``qiskit`` and VQNet's Qiskit plugin (``vqnet_qiskit``, which provides ``QiskitLayer``);
-until that plugin exists this example stops with an ImportError that says so.
+Needs ``qiskit``, ``qiskit-aer`` and VQNet's Qiskit plugin (``vqnet_qiskit``, which provides
+``QiskitLayer``: ``python tools/install.py qiskit``).
 
     python examples/paper/d_qiskit.py
 """
@@ -15,8 +15,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _mnist_files import mnist_path  # noqa: E402
-from c_hybrid_qpanda import load_mnist  # noqa: E402  (the paper's loader, as in C)
+from _mnist_files import mnist_path, paper_load_mnist  # noqa: E402
 
 from vqnet_core.compat.pyvqnet.nn import activation as F  # noqa: E402
 from vqnet_core.compat.pyvqnet.nn.conv import Conv2D  # noqa: E402
@@ -28,6 +27,8 @@ from vqnet_core.compat.pyvqnet.optim.adam import Adam  # noqa: E402
 from vqnet_core.compat.pyvqnet.qnn.utils.qiskitlayer import QiskitLayer  # noqa: E402
 from vqnet_core.compat.pyvqnet.tensor import QTensor, tensor  # noqa: E402
 from vqnet_core.compat.pyvqnet.utils import set_random_seed  # noqa: E402
+
+load_mnist = paper_load_mnist()  # the paper's loader, as in C (read without pyqpanda)
 
 
 class QISKIT_VQC:

@@ -51,7 +51,7 @@ def test_appendix_c_hybrid(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("vqnet_qiskit") is None
                     or importlib.util.find_spec("qiskit") is None,
                     reason="appendix D needs the Qiskit plugin (vqnet_qiskit, which provides "
-                           "QiskitLayer) and qiskit; the plugin does not exist yet")
+                           "QiskitLayer, and qiskit-aer): python tools/install.py qiskit")
 def test_appendix_d_qiskit(tmp_path):
     out = _run("d_qiskit.py", "--limit", "32", "--epochs", "1", tmp_path=tmp_path)
     assert "test accuracy after 1 epochs" in out
