@@ -429,7 +429,8 @@ def from_cirq(circuit: cirq.AbstractCircuit, qubit_order: Sequence[cirq.Qid] | N
     ``LineQubit(i)`` / ``GridQubit`` rows come in their natural order). Angles must be affine
     in one sympy symbol each; with ``inputs`` / ``weights`` given, any other symbol is refused.
     Terminal measurements become one ``Sample`` of their qubits (their keys are in the error
-    when they are not terminal); channels and other non-unitary operations are refused, naming
+    when they are not terminal; ``measurement_keys`` / ``measurement_wires`` keep them, per
+    key); channels and other non-unitary operations are refused, naming
     them. ``keep_global_phase`` keeps each gate's global phase (as a phase pair on its first
     wire) so that the IR unitary equals ``cirq.unitary`` exactly, not only up to a phase.
     """
@@ -472,7 +473,7 @@ def from_cirq(circuit: cirq.AbstractCircuit, qubit_order: Sequence[cirq.Qid] | N
                 raise ConversionError(f"measurement {key!r} has an invert mask or a confusion "
                                       "map; VQNet's samples have neither")
             measured.extend(ws)
-            keys.append(key)
+            keys.append((key, tuple(ws)))
             return
         if isinstance(op, cirq.TaggedOperation):
             handle(op.sub_operation, pos, depth)
@@ -504,6 +505,7 @@ def from_cirq(circuit: cirq.AbstractCircuit, qubit_order: Sequence[cirq.Qid] | N
     ms = (Sample(tuple(measured)),) if measured else ()
     fc = ForeignCircuit(Circuit(len(order), b.ops), columns=tuple(b.columns), measurements=ms,
                         source=circuit)
-    object.__setattr__(fc, "measurement_keys", tuple(keys))
+    object.__setattr__(fc, "measurement_keys", tuple(k for k, _ in keys))
+    object.__setattr__(fc, "measurement_wires", tuple(keys))
     object.__setattr__(fc, "qubit_order", tuple(order))
     return fc
