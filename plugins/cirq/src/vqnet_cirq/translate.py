@@ -273,10 +273,15 @@ class _Builder:
         if self.allowed is not None and name not in self.allowed:
             raise ConversionError(f"{where}: symbol {name!r} is neither an input nor a weight "
                                   f"(known: {', '.join(sorted(self.allowed)) or 'none'})")
-        d = sympy.diff(expr, s)
-        if d.free_symbols:
-            raise ConversionError(f"{where}: the angle {expr} is not affine in {name}")
-        col = AffineAngle(name, float(d), float(expr.subs(s, 0)))
+        off, rest = expr.as_coeff_Add()
+        scale, sym = rest.as_coeff_Mul()
+        if sym is s:  # the common a * s + b, without sympy's diff (slow on big circuits)
+            col = AffineAngle(name, float(scale), float(off))
+        else:
+            d = sympy.diff(expr, s)
+            if d.free_symbols:
+                raise ConversionError(f"{where}: the angle {expr} is not affine in {name}")
+            col = AffineAngle(name, float(d), float(expr.subs(s, 0)))
         if col not in self._col:
             self._col[col] = len(self.columns)
             self.columns.append(col)
@@ -284,7 +289,7 @@ class _Builder:
 
     def add(self, name: str, wires: Sequence[int], params: Iterable[Any] = (), where: str = "",
             matrix: np.ndarray | None = None) -> None:
-        ps = tuple(self.angle(p, where or name) for p in params)
+        ps = tuple(self.angle(p, where if where != "" else name) for p in params)
         self.ops.append(Operation(name, tuple(wires), ps, matrix))
 
     def global_phase(self, expr: Any, wire: int) -> None:
@@ -294,6 +299,16 @@ class _Builder:
         if self.keep_phase and expr != 0:
             self.add("PhaseShift", (wire,), (2 * expr,), "global phase")
             self.add("RZ", (wire,), (-2 * expr,), "global phase")
+
+
+class _Where:
+    """``operation <op>`` for error messages, formatted only when one is raised."""
+
+    def __init__(self, op: Any) -> None:
+        self.op = op
+
+    def __str__(self) -> str:
+        return f"operation {self.op}"
 
 
 def _is_const(x: Any) -> bool:
@@ -459,7 +474,7 @@ def from_cirq(circuit: cirq.AbstractCircuit, qubit_order: Sequence[cirq.Qid] | N
             last_touch[index[q]] = i
 
     def handle(op: cirq.Operation, pos: int, depth: int = 0) -> None:
-        where = f"operation {op}"
+        where = _Where(op)
         if cirq.is_measurement(op):
             key = cirq.measurement_key_name(op) if cirq.is_measurement(op) else "?"
             ws = [index[q] for q in op.qubits]
