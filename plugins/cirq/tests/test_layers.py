@@ -114,3 +114,10 @@ def test_cirq_quantum_layer_refuses_unknown_symbols():
                          observables=[cirq.Z(q)])
     layer = CirqQuantumLayer(cirq.Circuit(cirq.rx(a)(q)), weights=[a])  # probabilities
     assert layer().shape == (1, 2)
+
+
+def test_cirq_quantum_layer_refuses_measurements():
+    q = cirq.LineQubit(0)
+    a = sympy.Symbol("a")
+    with pytest.raises(vq.quantum.ConversionError, match="measurement 'm'.*without"):
+        CirqQuantumLayer(cirq.Circuit(cirq.rx(a)(q), cirq.measure(q, key="m")), weights=[a])

@@ -478,7 +478,11 @@ def from_cirq(circuit: cirq.AbstractCircuit, qubit_order: Sequence[cirq.Qid] | N
         if cirq.is_measurement(op):
             key = cirq.measurement_key_name(op) if cirq.is_measurement(op) else "?"
             ws = [index[q] for q in op.qubits]
-            if not measurements or depth or any(last_touch[x] != pos for x in ws) or \
+            if not measurements:
+                raise ConversionError(f"measurement {key!r} on {list(op.qubits)}: this circuit "
+                                      "is converted without measurements (a layer measures its "
+                                      "observables); remove it")
+            if depth or any(last_touch[x] != pos for x in ws) or \
                     not isinstance(getattr(op, "gate", None), cirq.MeasurementGate):
                 raise ConversionError(f"measurement {key!r} on {list(op.qubits)} is not at the "
                                       "end of the circuit; VQNet circuits measure only at the "
