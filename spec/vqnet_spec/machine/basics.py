@@ -43,11 +43,24 @@ def _np(x):
     return np.asarray(get_backend().to_numpy(x))
 
 
+#: The tolerance of exact results of a machine that computes in single precision whatever dtype
+#: it is asked for (it declares ``capabilities.extra["precision"] = "float32"``, e.g. qsim).
+SINGLE_PRECISION_TOL = 5e-5
+
+
+def exact_tol(machine, tol: float) -> float:
+    """``tol`` for an exact result, widened to single precision's where the machine declares
+    that it computes in float32 (``capabilities.extra["precision"]``)."""
+    if machine.capabilities.extra.get("precision") == "float32":
+        return max(tol, SINGLE_PRECISION_TOL)
+    return tol
+
+
 def _exec(machine, circuit, angles, ms):
     """Exact results, or shot estimates and their tolerance (6 sigma of the worst case,
     false-failure probability < 2e-9 a value) for a shots-only machine."""
     if machine.capabilities.exact:
-        return [_np(r) for r in machine.execute(circuit, angles, ms)], 1e-7
+        return [_np(r) for r in machine.execute(circuit, angles, ms)], exact_tol(machine, 1e-7)
     res = machine.execute(circuit, angles, ms, shots=SHOTS, seed=1)
     return [_np(r) for r in res], 6.0 / math.sqrt(SHOTS)
 

@@ -14,7 +14,7 @@ import pytest
 
 from vqnet_core.quantum import GATES, Amplitude, Circuit, MachineError, Operation, ParamRef
 
-from .basics import PREPARATION, depends
+from .basics import PREPARATION, depends, exact_tol
 from .test_machine import _gate_circuit, _needs, _np, _random_circuit, _reference
 
 
@@ -37,7 +37,7 @@ def test_gate_amplitudes(machine, name):
     got = _np(machine.execute(c, a, [Amplitude(states)])[0])
     want = _reference().execute(c, a, [Amplitude(states)])[0]
     assert got.shape == (2, len(states)) and got.dtype.kind == "c"
-    _same_up_to_phase(got, want)
+    _same_up_to_phase(got, want, exact_tol(machine, 1e-8))
 
 
 def test_random_circuit_amplitudes_and_bitstrings(machine):
@@ -50,7 +50,8 @@ def test_random_circuit_amplitudes_and_bitstrings(machine):
     got = _np(machine.execute(c, a, [Amplitude(ints)])[0])
     bits = _np(machine.execute(c, a, [Amplitude([format(i, "04b") for i in ints])])[0])
     np.testing.assert_allclose(bits, got, atol=1e-12)
-    _same_up_to_phase(got, _reference().execute(c, a, [Amplitude(ints)])[0])
+    _same_up_to_phase(got, _reference().execute(c, a, [Amplitude(ints)])[0],
+                      exact_tol(machine, 1e-8))
 
 
 def test_amplitude_errors(machine):

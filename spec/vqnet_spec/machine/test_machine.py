@@ -27,7 +27,7 @@ from vqnet_core.quantum import (
     get_machine,
 )
 
-from .basics import OBSERVABLES, PREPARATION, depends
+from .basics import OBSERVABLES, PREPARATION, depends, exact_tol
 
 SHOTS = 20000
 OBS = {"Z0 Z1": 0.5, "X1": 1.0, "Y0": -0.3, "Z2": 0.25}
@@ -65,7 +65,7 @@ def _needs(machine, *, kinds=(), gates=(), adjoint=False, shots=False, noise=Fal
 def _run(machine, c, a, ms, **kw):
     """Exact results, or shot estimates (and their tolerance) for a shots-only machine."""
     if machine.capabilities.exact:
-        return machine.execute(c, a, ms, **kw), 1e-9
+        return machine.execute(c, a, ms, **kw), exact_tol(machine, 1e-9)
     return machine.execute(c, a, ms, shots=SHOTS, seed=1, **kw), 6.0 / np.sqrt(SHOTS)
 
 
@@ -153,10 +153,11 @@ def test_state_and_density(machine):
         st = _np(machine.execute(c, a, [State()])[0])
         # equal up to a global phase per batch element
         ov = np.abs(np.sum(st.conj() * ref, axis=1))
-        np.testing.assert_allclose(ov, 1.0, atol=1e-9)
+        np.testing.assert_allclose(ov, 1.0, atol=exact_tol(machine, 1e-9))
     if "density" in caps.measurements:
         rho = _np(machine.execute(c, a, [Density()])[0])
-        np.testing.assert_allclose(rho, np.einsum("bi,bj->bij", ref, ref.conj()), atol=1e-9)
+        np.testing.assert_allclose(rho, np.einsum("bi,bj->bij", ref, ref.conj()),
+                                   atol=exact_tol(machine, 1e-9))
 
 
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
@@ -235,7 +236,7 @@ def test_shots_are_seeded_and_unbiased(machine):
     assert np.array_equal(_np(r1[1]), _np(r2[1])), (
         f"seed=3 twice gave different {ms[1]!r} after RY(t) on [0]; CNOT on [0, 1]: "
         f"{_np(r1[1]).tolist()} vs {_np(r2[1]).tolist()}")
-    np.testing.assert_allclose(_np(r1[0]), 1.0, atol=1e-12,
+    np.testing.assert_allclose(_np(r1[0]), 1.0, atol=exact_tol(machine, 1e-12),
                                err_msg=f"{ms[0]!r} of a Bell-type state (always +1)")
     np.testing.assert_allclose(_np(r1[1]), np.cos(a[:, 0]), atol=5 / np.sqrt(SHOTS),
                                err_msg=f"{ms[1]!r} from {SHOTS} shots vs cos(t)")

@@ -17,7 +17,7 @@ import pytest
 
 from vqnet_core.quantum import Amplitude, Circuit, Expval, Operation, ParamRef, Probs
 
-from .basics import OBSERVABLES, PREPARATION, depends
+from .basics import OBSERVABLES, PREPARATION, depends, exact_tol
 from .reference import GATES as REFERENCE_GATES
 from .reference import Reference, expval_of_states, marginal
 from .test_amplitude import _same_up_to_phase
@@ -96,7 +96,7 @@ def test_wide_circuit(machine, size):
         states = sorted(set(top) | {0, 1, 1 << (n - 1), 2**n - 1})
         got = _np(machine.execute(c, a, [Amplitude(states)])[0])
         try:
-            _same_up_to_phase(got, psi[:, states], atol=1e-7)
+            _same_up_to_phase(got, psi[:, states], atol=exact_tol(machine, 1e-7))
         except AssertionError as exc:
             raise AssertionError(f"{what}: Amplitude({states}) differ from the reference "
                                  f"(up to a global phase)\n{exc}") from None
