@@ -1,0 +1,156 @@
+"""PennyLane devices as VQNet machines (entry points ``pennylane.*``).
+
+Each machine turns the IR into PennyLane operations (:func:`~vqnet_pennylane.translate.
+ir_to_pl_ops`, a batch of angle rows as PennyLane's parameter broadcasting), asks the device
+for the final state (``qml.state()``, or ``qml.density_matrix`` on ``default.mixed``) through
+``qml.execute`` (so the device's own preprocessing runs), and VQNet measures it
+(:func:`vqnet_core.quantum.results.measure_state`: expvals, marginals and seeded shots).
+``pennylane.lightning.qubit`` differentiates by Lightning's adjoint method: one tape per batch
+row whose single observable is the upstream-weighted sum of the Hamiltonians.
+
+>>> import numpy as np
+>>> from vqnet_core.quantum import Circuit, Operation, ParamRef, Expval, get_machine
+>>> c = Circuit(1, [Operation("RX", (0,), (ParamRef(0),))])
+>>> [round(float(v), 6) for v in get_machine("pennylane.default.qubit").execute(
+...     c, np.array([[0.0], [np.pi]]), [Expval("Z0")])[0]]
+[1.0, -1.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pennylane as qml
+
+from vqnet_core.backend import get_backend
+from vqnet_core.quantum import GATES, MachineCapabilities, MachineError, ParamRef
+from vqnet_core.quantum.machine import Machine
+from vqnet_core.quantum.results import measure_density, measure_state
+
+from .translate import ir_to_pl_ops
+
+_MEAS = frozenset({"expval", "probs", "sample", "state"})
+
+
+def pl_operations(circuit, angles):
+    """The PennyLane operations of ``circuit`` for the angle batch ``[B, S]`` and, per
+    operation parameter in tape order, the angle column it holds (None for a constant)."""
+    ops = ir_to_pl_ops(circuit, angles)
+    cols = []
+    for op in circuit.ops:
+        if op.name == "QubitUnitary":
+            cols.append(None)
+            continue
+        cols.extend(p.index if isinstance(p, ParamRef) else None for p in op.params)
+    return ops, cols
+
+
+class PennyLaneMachine(Machine):
+    """A VQNet machine on the PennyLane device ``device`` (any installed one:
+    ``get_machine("pennylane.device", device="lightning.qubit")``); other keyword options go
+    to ``qml.device``."""
+
+    name = "pennylane.device"
+    device_name = "default.qubit"
+    mode = "state"
+    capabilities = MachineCapabilities(max_wires=20, gates=frozenset(GATES), measurements=_MEAS,
+                                       shots=True, exact=True, noise=False, adjoint=False)
+
+    def __init__(self, device: str | None = None, **device_options: Any) -> None:
+        super().__init__()
+        if device is not None:
+            self.device_name = device
+            self.name = f"pennylane.{device}"
+        self._options = device_options
+        self._devices: dict[int, Any] = {}
+
+    def device(self, n: int):
+        """The PennyLane device on ``n`` wires (one per width, kept)."""
+        dev = self._devices.get(n)
+        if dev is None:
+            try:
+                dev = qml.device(self.device_name, wires=n, **self._options)
+            except Exception as exc:  # noqa: BLE001 - PennyLane raises several kinds
+                raise MachineError(f"PennyLane device {self.device_name!r}: {exc}") from exc
+            self._devices[n] = dev
+        return dev
+
+    def final_states(self, circuit, angles) -> np.ndarray:
+        """``[B, 2^n]`` states (or ``[B, 2^n, 2^n]`` density matrices)."""
+        n, b = circuit.num_wires, angles.shape[0]
+        ops, _ = pl_operations(circuit, angles)
+        ops = [qml.Identity(w) for w in range(n)] + ops       # every wire present
+        mp = qml.state() if self.mode == "state" else qml.density_matrix(wires=range(n))
+        tape = qml.tape.QuantumScript(ops, [mp])
+        (res,) = qml.execute([tape], self.device(n), diff_method=None)
+        res = np.asarray(res)
+        d = 2**n
+        return res.reshape((b, d) if self.mode == "state" else (b, d, d))
+
+    def _execute(self, circuit, angles, measurements, shots, seed, dtype):
+        st = self.final_states(circuit, angles)
+        n = circuit.num_wires
+        if self.mode == "state":
+            return measure_state(st, n, measurements, shots=shots, seed=seed, dtype=dtype)
+        return measure_density(st, n, measurements, shots=shots, seed=seed, dtype=dtype)
+
+
+class DefaultQubitMachine(PennyLaneMachine):
+    """``pennylane.default.qubit``: PennyLane's reference state-vector simulator."""
+
+    name = "pennylane.default.qubit"
+    device_name = "default.qubit"
+
+
+class DefaultMixedMachine(PennyLaneMachine):
+    """``pennylane.default.mixed``: PennyLane's density-matrix simulator."""
+
+    name = "pennylane.default.mixed"
+    device_name = "default.mixed"
+    mode = "density"
+    capabilities = MachineCapabilities(max_wires=10, gates=frozenset(GATES),
+                                       measurements=_MEAS | {"density"}, shots=True,
+                                       exact=True, noise=False, adjoint=False)
+
+
+class LightningQubitMachine(PennyLaneMachine):
+    """``pennylane.lightning.qubit``: PennyLane-Lightning's C++ state vector; its adjoint
+    method is the machine's ``vjp`` (expvals)."""
+
+    name = "pennylane.lightning.qubit"
+    device_name = "lightning.qubit"
+    capabilities = MachineCapabilities(max_wires=26, gates=frozenset(GATES), measurements=_MEAS,
+                                       shots=True, exact=True, noise=False, adjoint=True)
+
+    def supports_vjp(self, measurements) -> bool:
+        return all(m.kind == "expval" for m in measurements)
+
+    def _vjp(self, circuit, angles, measurements, upstream, dtype):
+        from pennylane.devices import ExecutionConfig
+
+        if not self.supports_vjp(measurements):
+            raise MachineError("pennylane.lightning.qubit differentiates expvals only")
+        n, b = circuit.num_wires, angles.shape[0]
+        ups = [np.asarray(get_backend().to_numpy(u), dtype=np.float64).reshape(b)
+               for u in upstream]
+        dev = self.device(n)
+        config = dev.setup_execution_config(ExecutionConfig(gradient_method="adjoint"))
+        out = np.zeros(angles.shape)
+        for i in range(b):
+            ops, cols = pl_operations(circuit, angles[i:i + 1])
+            coeffs, terms = [], []
+            for m, u in zip(measurements, ups):
+                for c, term in m.observable.terms:
+                    coeffs.append(c * u[i])
+                    terms.append(qml.prod(*[getattr(qml, p)(w) for w, p in term])
+                                 if term else qml.Identity(0))
+            obs = qml.Hamiltonian(coeffs, terms) if coeffs else 0.0 * qml.Identity(0)
+            tape = qml.tape.QuantumScript(ops, [qml.expval(obs)])
+            tape.trainable_params = [j for j, c in enumerate(cols) if c is not None]
+            jac = np.atleast_1d(np.asarray(dev.compute_derivatives(tape, config),
+                                           dtype=np.float64))
+            for g, j in zip(jac, tape.trainable_params):
+                out[i, cols[j]] += g
+        rdt = "float32" if dtype == "complex64" else "float64"
+        return get_backend().from_numpy(out.astype(rdt))
