@@ -49,6 +49,20 @@ def split_if_shots(tape):
     return split_non_commuting(tape, grouping_strategy="qwc")
 
 
+@qml.transform
+def validate_no_state_vector(tape, name="device"):
+    """A density-matrix machine has no state vector: ``qml.state()`` is refused (with the
+    ``density_matrix`` measurement to use instead)."""
+    from pennylane.measurements import DensityMatrixMP, StateMP
+
+    for mp in tape.measurements:
+        if isinstance(mp, StateMP) and not isinstance(mp, DensityMatrixMP):
+            raise DeviceError(f"qml.state() is not supported on {name}: its machine keeps a "
+                              "density matrix, not a state vector; measure "
+                              "qml.density_matrix(wires) instead")
+    return [tape], lambda r: r[0]
+
+
 def _np(x: Any) -> np.ndarray:
     return np.asarray(get_backend().to_numpy(x)) if not isinstance(x, np.ndarray) else x
 
@@ -196,6 +210,8 @@ class VQNetDevice(Device):
         program.add_transform(defer_measurements, allow_postselect=False)
         program.add_transform(decompose, stopping_condition=stop, target_gates=set(self._gates),
                               skip_initial_state_prep=False, name=self.name)
+        if self._mode == "density":
+            program.add_transform(validate_no_state_vector, name=self.name)
         program.add_transform(split_if_shots)
         program.add_transform(validate_measurements, analytic_measurements=self._analytic_ok,
                               sample_measurements=self._shots_ok, name=self.name)
