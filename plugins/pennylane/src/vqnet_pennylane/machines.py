@@ -30,7 +30,7 @@ from vqnet_core.quantum.results import measure_density, measure_state
 
 from .translate import ir_to_pl_ops
 
-_MEAS = frozenset({"expval", "probs", "sample", "state"})
+_MEAS = frozenset({"expval", "probs", "sample", "state", "amplitude"})
 
 
 def pl_operations(circuit, angles):
@@ -44,6 +44,24 @@ def pl_operations(circuit, angles):
             continue
         cols.extend(p.index if isinstance(p, ParamRef) else None for p in op.params)
     return ops, cols
+
+
+def _terms(m, n):
+    """``(coeff, term)`` pairs of an expval's Hamiltonian; for probs, a function of the
+    upstream row per Z-string: ``sum_k u_k |k><k| = sum_S c_S Z_S`` with ``c`` the
+    Walsh-Hadamard transform of ``u`` over the measured wires (first wire most significant)."""
+    if m.kind == "expval":
+        return list(m.observable.terms)
+    ws = list(range(n)) if m.wires is None else list(m.wires)
+    k = len(ws)
+    idx = np.arange(2**k)
+    out = []
+    for s in range(2**k):
+        bits = [(s >> (k - 1 - j)) & 1 for j in range(k)]
+        sign = (-1.0) ** np.array([bin(int(v) & s).count("1") for v in idx])
+        term = tuple(sorted((ws[j], "Z") for j in range(k) if bits[j]))
+        out.append((lambda u, sign=sign: float(np.dot(sign, u)) / 2**k, term))
+    return out
 
 
 class PennyLaneMachine(Machine):
@@ -84,9 +102,10 @@ class PennyLaneMachine(Machine):
         mp = qml.state() if self.mode == "state" else qml.density_matrix(wires=range(n))
         tape = qml.tape.QuantumScript(ops, [mp])
         (res,) = qml.execute([tape], self.device(n), diff_method=None)
-        res = np.asarray(res)
         d = 2**n
-        return res.reshape((b, d) if self.mode == "state" else (b, d, d))
+        shape = (d,) if self.mode == "state" else (d, d)
+        res = np.asarray(res).reshape((-1,) + shape)
+        return np.broadcast_to(res, (b,) + shape)             # a tape with no broadcast angle
 
     def _execute(self, circuit, angles, measurements, shots, seed, dtype):
         st = self.final_states(circuit, angles)
@@ -110,7 +129,8 @@ class DefaultMixedMachine(PennyLaneMachine):
     device_name = "default.mixed"
     mode = "density"
     capabilities = MachineCapabilities(max_wires=10, gates=frozenset(GATES),
-                                       measurements=_MEAS | {"density"}, shots=True,
+                                       measurements=frozenset({"expval", "probs", "sample",
+                                                               "density"}), shots=True,
                                        exact=True, noise=False, adjoint=False)
 
 
@@ -124,33 +144,36 @@ class LightningQubitMachine(PennyLaneMachine):
                                        shots=True, exact=True, noise=False, adjoint=True)
 
     def supports_vjp(self, measurements) -> bool:
-        return all(m.kind == "expval" for m in measurements)
+        return all(m.kind in ("expval", "probs") for m in measurements)
 
     def _vjp(self, circuit, angles, measurements, upstream, dtype):
-        from pennylane.devices import ExecutionConfig
+        from autograd import make_vjp
 
         if not self.supports_vjp(measurements):
-            raise MachineError("pennylane.lightning.qubit differentiates expvals only")
+            raise MachineError("pennylane.lightning.qubit differentiates expvals and probs")
         n, b = circuit.num_wires, angles.shape[0]
-        ups = [np.asarray(get_backend().to_numpy(u), dtype=np.float64).reshape(b)
+        ups = [np.asarray(get_backend().to_numpy(u), dtype=np.float64).reshape(b, -1)
                for u in upstream]
         dev = self.device(n)
-        config = dev.setup_execution_config(ExecutionConfig(gradient_method="adjoint"))
-        out = np.zeros(angles.shape)
-        for i in range(b):
-            ops, cols = pl_operations(circuit, angles[i:i + 1])
+        observables = []
+        for i in range(b):                       # one weighted observable per batch row
             coeffs, terms = [], []
             for m, u in zip(measurements, ups):
-                for c, term in m.observable.terms:
-                    coeffs.append(c * u[i])
+                for c, term in _terms(m, n):
+                    coeffs.append(c * u[i, 0] if m.kind == "expval" else c(u[i]))
                     terms.append(qml.prod(*[getattr(qml, p)(w) for w, p in term])
                                  if term else qml.Identity(0))
-            obs = qml.Hamiltonian(coeffs, terms) if coeffs else 0.0 * qml.Identity(0)
-            tape = qml.tape.QuantumScript(ops, [qml.expval(obs)])
-            tape.trainable_params = [j for j, c in enumerate(cols) if c is not None]
-            jac = np.atleast_1d(np.asarray(dev.compute_derivatives(tape, config),
-                                           dtype=np.float64))
-            for g, j in zip(jac, tape.trainable_params):
-                out[i, cols[j]] += g
+            observables.append(qml.Hamiltonian(coeffs, terms))
+
+        def total(a):
+            tapes = [qml.tape.QuantumScript(ir_to_pl_ops(circuit, a[i:i + 1]),
+                                            [qml.expval(observables[i])]) for i in range(b)]
+            res = qml.execute(tapes, dev, diff_method="adjoint")
+            return qml.math.sum(qml.math.stack(res))
+
+        # PennyLane's pipeline decomposes what Lightning's adjoint does not take; autograd
+        # chains Lightning's adjoint derivatives back to the IR angles
+        vjp, _ = make_vjp(total)(np.asarray(angles, dtype=np.float64))
+        out = np.asarray(vjp(1.0), dtype=np.float64)
         rdt = "float32" if dtype == "complex64" else "float64"
         return get_backend().from_numpy(out.astype(rdt))

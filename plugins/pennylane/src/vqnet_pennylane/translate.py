@@ -221,7 +221,9 @@ def ir_to_pl_ops(circuit: Circuit, angles: Any = None, wires: Sequence[Any] | No
     """PennyLane operations for an IR circuit (row 0 of ``angles`` [B, S], or a whole column
     when B > 1: broadcast), on ``wires`` (default ``range(n)``)."""
     wires = list(range(circuit.num_wires)) if wires is None else list(wires)
-    a = None if angles is None else np.asarray(angles, dtype=np.float64)
+    a = None if angles is None else (
+        angles if qml.math.get_interface(angles) == "autograd"
+        else np.asarray(angles, dtype=np.float64))
     out = []
     for op in circuit.ops:
         ws = [wires[w] for w in op.wires]
