@@ -15,11 +15,12 @@ import pytest
 
 qml = pytest.importorskip("pennylane")
 
+from vqnet_pennylane import translate as T  # noqa: E402
+from vqnet_pennylane.layers import PennyLaneLayer  # noqa: E402
+
 import vqnet_core as vq  # noqa: E402
 from vqnet_core.quantum import GATES, Expval, Probs, State, get_machine  # noqa: E402
 from vqnet_core.quantum.convert import convert_circuit  # noqa: E402
-from vqnet_pennylane import translate as T  # noqa: E402
-from vqnet_pennylane.layers import PennyLaneLayer  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
