@@ -252,3 +252,17 @@ def test_pennylane_device_suite(device, shots):
           f"{last}")
     assert r.returncode == 0 and counts.get("passed", 0) > 300 and not counts.get("failed"), \
         r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def test_broadcast_trainable_input_gradient():
+    """A parameter broadcast over the batch gets its per-row gradient (the machine's VJP)."""
+    x = qml.numpy.array([0.3, 1.2, -0.5], requires_grad=True)
+
+    def f(x):
+        qml.Hadamard(0)
+        qml.RY(x, 0)
+        return qml.expval(qml.Z(0))
+    ja = qml.jacobian(qml.QNode(f, qml.device("vqnet.statevector", wires=1),
+                                diff_method="adjoint"))(x)
+    jb = qml.jacobian(qml.QNode(f, qml.device("default.qubit", wires=1)))(x)
+    assert np.allclose(ja, jb)

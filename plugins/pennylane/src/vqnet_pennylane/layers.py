@@ -78,7 +78,8 @@ class _AutogradFn(Function):
         vjp, out = make_vjp(lambda zz: fun(packed.unpack(zz)))(z)
         ctx.vjp, ctx.packed, ctx.present = vjp, packed, [a is not None for a in args]
         ctx.dtypes = [t.dtype.name for t in tensors]
-        return QTensor(np.asarray(out, dtype=np.float64))
+        odt = tensors[0].dtype.name if tensors and tensors[0].dtype.kind == "f" else "float64"
+        return QTensor(np.asarray(out, dtype=np.float64).astype(odt))
 
     @staticmethod
     def backward(ctx, g):
@@ -176,7 +177,7 @@ class PennyLaneLayer(Module):
             ir.circuit = self._last
         self._last = ir.circuit
         out = run_circuit(self.machine, ir.circuit, angles, meas, self.diff_method, self.shots,
-                          self.seed, self.dtype)
+                          self.seed, self.dtype, None if x is None else x.dtype)
         return out if batch is not None else out.reshape((-1,))
 
     def extra_repr(self) -> str:

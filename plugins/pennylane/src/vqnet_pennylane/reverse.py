@@ -190,8 +190,10 @@ class VQNetDevice(Device):
         if gm in _GRAD_METHODS:
             if config.use_device_gradient is None:
                 upd["use_device_gradient"] = True
-            if config.use_device_jacobian_product is None:
-                upd["use_device_jacobian_product"] = True
+            # the machine's adjoint is a VJP: broadcast tapes keep one batched run, and a
+            # parameter broadcast over the batch gets its per-row gradient (a Jacobian of a
+            # broadcast tape has no such form in PennyLane's interfaces)
+            upd["use_device_jacobian_product"] = True
             if config.grad_on_execution is None:
                 upd["grad_on_execution"] = False
         if config.mcm_config.mcm_method not in (None, "deferred"):
