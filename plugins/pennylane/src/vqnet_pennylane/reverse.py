@@ -63,6 +63,16 @@ def validate_no_state_vector(tape, name="device"):
     return [tape], lambda r: r[0]
 
 
+class _Grads(tuple):
+    """One tape's VJP: a tuple of per-parameter arrays, scalars and ``[B]`` rows side by side
+    (a parameter broadcast over the batch gets its per-row gradient). PennyLane's torch
+    interface checks a VJP for emptiness with ``np.squeeze(vjp)``, which a ragged tuple
+    cannot pass; as an array this stands for its length only."""
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(len(self))
+
+
 def _np(x: Any) -> np.ndarray:
     return np.asarray(get_backend().to_numpy(x)) if not isinstance(x, np.ndarray) else x
 
@@ -326,7 +336,7 @@ class VQNetDevice(Device):
             g = np.zeros((b, ir.angles.shape[1]))
         else:
             g = _np(self.machine.vjp(ir.circuit, ir.angles, meas, up, dtype=self._dtype))
-        return tuple(np.asarray(x) for x in self._param_grads(tape, ir, g))
+        return _Grads(np.asarray(x) for x in self._param_grads(tape, ir, g))
 
     def compute_vjp(self, circuits, cotangents, execution_config=None):
         return tuple(self._one_vjp(t, c) for t, c in zip(circuits, cotangents))
