@@ -130,8 +130,11 @@ def conformance(session: nox.Session, target: tuple[str, str, str | None]) -> No
 @nox.parametrize("folder", [nox.param(f, id=f.split("/")[-1]) for f in PLUGINS])
 def plugin(session: nox.Session, folder: str) -> None:
     """One plugin, installed as a user would: its own tests, then the conformance suite for every
-    backend and machine it registers."""
-    _install_core(session, f"./{folder}")
+    backend and machine it registers. The plugin's ``test`` extra comes along (vqnet-pennylane's
+    names pytest-mock and flaky, which PennyLane's device test suite needs)."""
+    extras = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"].get(
+        "optional-dependencies", {})
+    _install_core(session, f"./{folder}[test]" if "test" in extras else f"./{folder}")
     tests_dir = ROOT / folder / "tests"
     session.chdir(session.create_tmp())
     if tests_dir.exists():

@@ -252,6 +252,13 @@ class VQNetDevice(Device):
             ir = tape_to_ir(tape, wires=[0])
         batched = ir.batch is not None
         b = ir.angles.shape[0]
+        meas = [measurement_to_ir(mp, wire_order(tape)) for mp in tape.measurements]
+        if n and all(m is not None and m.kind in ("expval", "probs") for m in meas):
+            # expvals of Pauli sums and probs: the machine measures them itself
+            out = self.machine.execute(ir.circuit, ir.angles, meas, dtype=self._dtype)
+            res = tuple(np.asarray(_np(r), dtype=np.float64) if batched else
+                        np.asarray(_np(r), dtype=np.float64)[0] for r in out)
+            return res[0] if len(res) == 1 else res
         if self._mode == "state":
             psi = _np(self.machine.execute(ir.circuit, ir.angles, [State()],
                                            dtype=self._dtype)[0])
