@@ -3,8 +3,8 @@ device name: it runs on ``vqnet.statevector``. Autograd interface, PennyLane's
 NesterovMomentumOptimizer, square loss; the 16 four-bit strings as data (the tutorial reads the
 same function from ``parity.txt``).
 
-    python plugins/pennylane/examples/variational_classifier.py                   # vqnet.statevector
-    python plugins/pennylane/examples/variational_classifier.py default.qubit     # the original
+    python plugins/pennylane/examples/variational_classifier.py                # vqnet.statevector
+    python plugins/pennylane/examples/variational_classifier.py default.qubit  # the original
 """
 
 import sys
