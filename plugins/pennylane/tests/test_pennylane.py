@@ -266,3 +266,25 @@ def test_broadcast_trainable_input_gradient():
                                 diff_method="adjoint"))(x)
     jb = qml.jacobian(qml.QNode(f, qml.device("default.qubit", wires=1)))(x)
     assert np.allclose(ja, jb)
+
+
+# ----------------------------------------------------------------- examples (smoke runs)
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
+
+
+def _run_example(name, *args):
+    r = subprocess.run([sys.executable, os.path.join(EXAMPLES, name), *args],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return r.stdout
+
+
+def test_variational_classifier_example():
+    out = _run_example("variational_classifier.py")
+    assert "vqnet.statevector: final accuracy 1.000" in out
+
+
+def test_hqcnn_qnode_example_smoke(tmp_path):
+    out = _run_example("hqcnn_qnode.py", "--limit", "64", "--epochs", "1", "--out",
+                       str(tmp_path))
+    assert "test accuracy after 1 epochs" in out
