@@ -288,3 +288,19 @@ def test_hqcnn_qnode_example_smoke(tmp_path):
     out = _run_example("hqcnn_qnode.py", "--limit", "64", "--epochs", "1", "--out",
                        str(tmp_path))
     assert "test accuracy after 1 epochs" in out
+
+
+def test_default_mixed_noise_matches_density_matrix():
+    from vqnet_core.quantum import Circuit, Operation, ParamRef
+    from vqnet_core.quantum.noise import NoiseModel, depolarizing, thermal_relaxation
+    nm = (NoiseModel().add_channel(depolarizing(0.05))
+          .add_channel(thermal_relaxation(0.2, 1.0, 0.8, 0.1), gates=["CNOT"])
+          .add_readout_error(0.03))
+    c = Circuit(2, [Operation("RY", (0,), (ParamRef(0),)), Operation("CNOT", (0, 1)),
+                    Operation("RX", (1,), (ParamRef(1),))])
+    a = np.array([[0.3, 0.5], [1.1, -0.4]])
+    ms = [Expval({"Z0 Z1": 1.0, "X1": 0.5}), Probs([1, 0])]
+    got = get_machine("pennylane.default.mixed", noise_model=nm).execute(c, a, ms)
+    want = get_machine("density_matrix", noise_model=nm).execute(c, a, ms)
+    for u, v in zip(got, want):
+        assert np.allclose(u, v)

@@ -24,8 +24,9 @@ import numpy as np
 import pennylane as qml
 
 from vqnet_core.backend import get_backend
-from vqnet_core.quantum import GATES, MachineCapabilities, MachineError, ParamRef
+from vqnet_core.quantum import GATES, Circuit, MachineCapabilities, MachineError, ParamRef
 from vqnet_core.quantum.machine import Machine
+from vqnet_core.quantum.noise import NoiseModel
 from vqnet_core.quantum.results import measure_density, measure_state
 
 from .translate import ir_to_pl_ops
@@ -94,10 +95,16 @@ class PennyLaneMachine(Machine):
             self._devices[n] = dev
         return dev
 
+    noise_model: NoiseModel | None = None
+
+    def operations(self, circuit, angles) -> list:
+        """The PennyLane operations of the run (with noise channels on a noisy machine)."""
+        return pl_operations(circuit, angles)[0]
+
     def final_states(self, circuit, angles) -> np.ndarray:
         """``[B, 2^n]`` states (or ``[B, 2^n, 2^n]`` density matrices)."""
         n, b = circuit.num_wires, angles.shape[0]
-        ops, _ = pl_operations(circuit, angles)
+        ops = self.operations(circuit, angles)
         ops = [qml.Identity(w) for w in range(n)] + ops       # every wire present
         mp = qml.state() if self.mode == "state" else qml.density_matrix(wires=range(n))
         tape = qml.tape.QuantumScript(ops, [mp])
@@ -112,7 +119,20 @@ class PennyLaneMachine(Machine):
         n = circuit.num_wires
         if self.mode == "state":
             return measure_state(st, n, measurements, shots=shots, seed=seed, dtype=dtype)
-        return measure_density(st, n, measurements, shots=shots, seed=seed, dtype=dtype)
+        nm = self.noise_model
+        return measure_density(st, n, measurements, shots=shots, seed=seed, dtype=dtype,
+                               readout=nm.readout_matrices(n) if nm is not None else None)
+
+
+def kraus_of(channel) -> list[np.ndarray]:
+    """Kraus operators of a VQNet one-qubit channel (its own, else from the Choi matrix of its
+    superoperator ``S[2i+j, 2k+l] = sum K[i,k] conj(K[j,l])``)."""
+    if channel.kraus:
+        return [np.asarray(k) for k in channel.kraus]
+    S = np.asarray(channel.superop).reshape(2, 2, 2, 2)          # i, j, k, l
+    choi = S.transpose(0, 2, 1, 3).reshape(4, 4)                  # (i k), (j l)
+    lam, vec = np.linalg.eigh(choi)
+    return [np.sqrt(v) * vec[:, a].reshape(2, 2) for a, v in enumerate(lam) if v > 1e-14]
 
 
 class DefaultQubitMachine(PennyLaneMachine):
@@ -131,7 +151,26 @@ class DefaultMixedMachine(PennyLaneMachine):
     capabilities = MachineCapabilities(max_wires=10, gates=frozenset(GATES),
                                        measurements=frozenset({"expval", "probs", "sample",
                                                                "density"}), shots=True,
-                                       exact=True, noise=False, adjoint=False)
+                                       exact=True, noise=True, adjoint=False)
+
+    def __init__(self, noise_model: NoiseModel | None = None, **device_options: Any) -> None:
+        super().__init__(**device_options)
+        if noise_model is not None and not isinstance(noise_model, NoiseModel):
+            raise TypeError(f"noise_model must be a vqnet NoiseModel, got "
+                            f"{type(noise_model).__name__}")
+        self.noise_model = noise_model
+
+    def operations(self, circuit, angles) -> list:
+        """Each gate, then the noise model's channels after it (``qml.QubitChannel``)."""
+        nm = self.noise_model
+        if nm is None or not nm.has_gate_noise:
+            return pl_operations(circuit, angles)[0]
+        out = []
+        for op in circuit.ops:
+            out += pl_operations(Circuit(circuit.num_wires, [op]), angles)[0]
+            for ch, w in nm.channels_after(op.name, op.wires):
+                out.append(qml.QubitChannel(kraus_of(ch), wires=w))
+        return out
 
 
 class LightningQubitMachine(PennyLaneMachine):
