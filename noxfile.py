@@ -131,8 +131,8 @@ def conformance(session: nox.Session, target: tuple[str, str, str | None]) -> No
 def plugin(session: nox.Session, folder: str) -> None:
     """One plugin, installed as a user would: its own tests, then the conformance suite for every
     backend and machine it registers."""
-    # a plugin that declares a `test` extra gets it (e.g. vqnet-cirq's qsimcirq, so that its
-    # cirq.qsim machine is tested too)
+    # a plugin that declares a `test` extra gets it (vqnet-cirq's qsimcirq, so that cirq.qsim is
+    # tested too; vqnet-pennylane's pytest-mock and flaky for PennyLane's device test suite)
     extras = tomllib.loads((ROOT / folder / "pyproject.toml").read_text()).get(
         "project", {}).get("optional-dependencies", {})
     _install_core(session, f"./{folder}[test]" if "test" in extras else f"./{folder}")
