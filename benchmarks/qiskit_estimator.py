@@ -32,26 +32,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def w2_qiskit(n: int, L: int):
-    """W2's circuit in Qiskit: (circuit, input ParameterVector, weight ParameterVector)."""
-    from qiskit import QuantumCircuit
-    from qiskit.circuit import ParameterVector
-
-    xp, wp = ParameterVector("x", n), ParameterVector("w", L * n * 3)
-    qc = QuantumCircuit(n)
-    for i in range(n):
-        qc.ry(xp[i], i)
-    for layer in range(L):
-        for i in range(n):
-            k = (layer * n + i) * 3
-            qc.rx(wp[k], i)
-            qc.ry(wp[k + 1], i)
-            qc.rz(wp[k + 2], i)
-        for i in range(n):
-            qc.cx(i, (i + 1) % n)
-    return qc, xp, wp
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from w2_layered import w2_qiskit  # noqa: E402  (W2's circuit, shared with the W2 benchmark)
 
 
 def estimators():

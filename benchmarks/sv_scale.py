@@ -73,27 +73,15 @@ def make_vqnet(backend: str, n: int, L: int, X: np.ndarray, W: np.ndarray) -> St
     os.environ["VQNET_BACKEND"] = backend
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from w2_layered import w2_circuit
+    import w2_layered
 
     import vqnet_core as vq
-    from vqnet_core.qnn import QuantumLayer
 
     try:
         vq.set_backend(backend)
     except Exception as e:  # noqa: BLE001 - the plugin is not installed
         raise Skip(f"backend {backend!r} unavailable ({e})") from None
-    qlayer = QuantumLayer(w2_circuit(n, L), n, (L, n, 3), diff_method="adjoint",
-                          dtype="complex128")
-    qlayer.weights = vq.nn.Parameter(vq.tensor(W, dtype="float64"))
-
-    def step():
-        qlayer.weights.grad = None
-        x = vq.tensor(X, dtype="float64", requires_grad=True)
-        out = qlayer(x)
-        out.sum().backward()
-        return (float(out.numpy().sum()), float(x.grad.numpy().sum()),
-                float(qlayer.weights.grad.numpy().sum()))
-    return step
+    return w2_layered.make_vqnet(n, L, X, W)
 
 
 def make_qulacs(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:

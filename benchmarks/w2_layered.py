@@ -175,17 +175,12 @@ def make_pyvqnet(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
     return step
 
 
-def make_aer(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
-    try:
-        from qiskit import QuantumCircuit
-        from qiskit.circuit import ParameterVector
-        from qiskit.quantum_info import SparsePauliOp
-        from qiskit_aer.primitives import EstimatorV2
-        from qiskit_machine_learning.gradients import ParamShiftEstimatorGradient
-        from qiskit_machine_learning.neural_networks import EstimatorQNN
-    except Exception as e:  # noqa: BLE001
-        raise Skip(f"qiskit / qiskit-aer / qiskit-machine-learning not importable ({e})") \
-            from None
+def w2_qiskit(n: int, L: int):
+    """W2 as a Qiskit circuit: ``(circuit, input ParameterVector x, weight ParameterVector w)``
+    with the weights in ``[L, n, 3]`` order, as :func:`w2_circuit`."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import ParameterVector
+
     xp, wp = ParameterVector("x", n), ParameterVector("w", L * n * 3)
     qc = QuantumCircuit(n)
     for i in range(n):
@@ -198,6 +193,19 @@ def make_aer(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
             qc.rz(wp[k + 2], i)
         for i in range(n):
             qc.cx(i, (i + 1) % n)
+    return qc, xp, wp
+
+
+def make_aer(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
+    try:
+        from qiskit.quantum_info import SparsePauliOp
+        from qiskit_aer.primitives import EstimatorV2
+        from qiskit_machine_learning.gradients import ParamShiftEstimatorGradient
+        from qiskit_machine_learning.neural_networks import EstimatorQNN
+    except Exception as e:  # noqa: BLE001
+        raise Skip(f"qiskit / qiskit-aer / qiskit-machine-learning not importable ({e})") \
+            from None
+    qc, xp, wp = w2_qiskit(n, L)
     # qiskit orders Pauli labels from the highest qubit down
     obs = [SparsePauliOp("I" * (n - 1 - i) + "Z" + "I" * i) for i in range(n)]
     est = EstimatorV2(options={"default_precision": 0.0, "backend_options": {
