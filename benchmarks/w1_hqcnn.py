@@ -147,6 +147,28 @@ def _qiskit_layer(machine: str):
     return run
 
 
+def _pennylane_layer(device: str, machine: str | None):
+    """VQNet with the circuit as a PennyLane QNode (H, RY(x), <Z>) through vqnet_pennylane's
+    PennyLaneLayer: on a PennyLane device, or converted to a VQNet machine (adjoint)."""
+    def run(weights, batches, test, args):
+        try:
+            import pennylane as qml
+            from vqnet_pennylane.layers import PennyLaneLayer
+        except ImportError as e:
+            raise Skip(f"pennylane / vqnet-pennylane is not installed ({e})") from None
+        dev = qml.device(device, wires=1)
+
+        @qml.qnode(dev, diff_method="adjoint" if machine is None else "best")
+        def circ(inputs):
+            qml.Hadamard(wires=0)
+            qml.RY(inputs[..., 0], wires=0)
+            return qml.expval(qml.PauliZ(0))
+
+        return run_vqnet(weights, batches, test, args,
+                         quantum=lambda: PennyLaneLayer(circ, {}, machine=machine))
+    return run
+
+
 def run_qiskit_paper(weights, batches, test, args):
     """The paper's Appendix D form: a user object whose run(x) binds the Qiskit circuit and runs
     it on Aer (exact <Z> by save_expectation_value), one Aer run per row, in QiskitLayer
@@ -383,6 +405,10 @@ IMPLS = {
                          _qiskit_layer("qiskit.aer")),
     "vqnet-qiskit": ("VQNet QiskitLayer converted (statevector)", _qiskit_layer("statevector")),
     "vqnet-qiskit-paper": ("VQNet QiskitLayer, paper's run(x) on Aer", run_qiskit_paper),
+    "vqnet-pennylane": ("VQNet PennyLaneLayer on vqnet.statevector (device adjoint)",
+                        _pennylane_layer("vqnet.statevector", None)),
+    "vqnet-pennylane-converted": ("VQNet PennyLaneLayer converted (statevector)",
+                                  _pennylane_layer("default.qubit", "statevector")),
     "pyvqnet": ("pyvqnet QMachine", run_pyvqnet),
     "pl-backprop": ("torch + PennyLane default.qubit (backprop)", _pl("default.qubit",
                                                                       "backprop")),
