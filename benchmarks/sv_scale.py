@@ -170,16 +170,12 @@ def make_lightning(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
 
 
 # ----------------------------------------------------------------------------- measurement
-def bandwidth_gbs(mib: int = 256, repeats: int = 5) -> float:
-    """Memory bandwidth (GB/s, read + write) from copying a ``mib`` MiB float64 array."""
-    src = np.ones(mib * 2**20 // 8)
-    dst = np.empty_like(src)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        np.copyto(dst, src)
-        best = min(best, time.perf_counter() - t)
-    return 2 * src.nbytes / best / 1e9
+def bandwidth_gbs() -> float:
+    """The memory bandwidth W2's floor is computed from (the W2 benchmark's own measure)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import w2_layered
+
+    return w2_layered.bandwidth_gbs()
 
 
 def floor_passes(n: int, L: int) -> int:

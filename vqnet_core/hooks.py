@@ -41,6 +41,24 @@ class VQNetSpecs:
         """Extra facts a plugin wants ``vqnet info`` to print (library versions, devices)."""
 
 
+def distribution_versions(*names: str) -> dict[str, str]:
+    """``{distribution: version or "not installed"}``: what a plugin's ``vqnet_info`` hook
+    typically reports about the libraries it wraps.
+
+    >>> distribution_versions("pluggy")["pluggy"] != "not installed"
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
 _pm: list[pluggy.PluginManager] = []
 
 

@@ -199,6 +199,27 @@ class Machine:
         raise UnsupportedError(f"machine {self.name!r} has no adjoint vjp")
 
     # ---------------------------------------------------------------- validation
+    def checked_noise_model(self, noise_model: Any, instead: str | None = None) -> Any:
+        """``noise_model`` (None or a :class:`~vqnet_core.quantum.noise.NoiseModel`) after the
+        checks every noisy machine's constructor makes: a machine that declares no noise
+        refuses one, naming the machines to use ``instead``.
+
+        >>> from vqnet_core.quantum import get_machine_class
+        >>> get_machine_class("density_matrix")().checked_noise_model(None) is None
+        True
+        """
+        from .noise import NoiseModel
+
+        if noise_model is None:
+            return None
+        if not self.capabilities.noise:
+            raise TypeError(f"machine {self.name!r} does not simulate noise"
+                            + (f"; use {instead}" if instead else ""))
+        if not isinstance(noise_model, NoiseModel):
+            raise TypeError(f"noise_model must be a vqnet NoiseModel, got "
+                            f"{type(noise_model).__name__}")
+        return noise_model
+
     def validate(self, circuit: Circuit, angles: Any, measurements: Sequence[Measurement],
                  shots: int | None, dtype: str) -> np.ndarray:
         """Check everything before running; returns the angles as a float64 numpy array."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vqnet_core.hooks import hookimpl
+from vqnet_core.hooks import distribution_versions, hookimpl
 
 #: machine name -> {test id: reason}
 XFAILS: dict[str, dict[str, str]] = {}
@@ -35,11 +35,4 @@ def vqnet_conformance_xfails(kind: str, name: str) -> dict[str, str] | None:
 
 @hookimpl
 def vqnet_info() -> dict[str, Any] | None:
-    import importlib.metadata as md
-    out = {}
-    for dist in ("cirq-core", "qsimcirq"):
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+    return distribution_versions("cirq-core", "qsimcirq")

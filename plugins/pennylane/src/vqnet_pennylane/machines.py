@@ -155,10 +155,7 @@ class DefaultMixedMachine(PennyLaneMachine):
 
     def __init__(self, noise_model: NoiseModel | None = None, **device_options: Any) -> None:
         super().__init__(**device_options)
-        if noise_model is not None and not isinstance(noise_model, NoiseModel):
-            raise TypeError(f"noise_model must be a vqnet NoiseModel, got "
-                            f"{type(noise_model).__name__}")
-        self.noise_model = noise_model
+        self.noise_model = self.checked_noise_model(noise_model)
 
     def operations(self, circuit, angles) -> list:
         """Each gate, then the noise model's channels after it (``qml.QubitChannel``)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vqnet_core.hooks import hookimpl
+from vqnet_core.hooks import distribution_versions, hookimpl
 
 #: machine name -> {test id: reason}
 XFAILS: dict[str, dict[str, str]] = {}
@@ -34,11 +34,4 @@ def vqnet_conformance_xfails(kind: str, name: str) -> dict[str, str] | None:
 @hookimpl
 def vqnet_info() -> dict[str, Any] | None:
     """Versions of Qiskit and Aer."""
-    from importlib.metadata import PackageNotFoundError, version
-    out = {}
-    for dist in ("qiskit", "qiskit-aer"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+    return distribution_versions("qiskit", "qiskit-aer")

@@ -52,14 +52,7 @@ class QiskitMachine(Machine):
 
     def __init__(self, noise_model: NoiseModel | None = None) -> None:
         super().__init__()
-        if noise_model is not None:
-            if not self.capabilities.noise:
-                raise TypeError(f"machine {self.name!r} does not simulate noise; use "
-                                "qiskit.aer.density_matrix")
-            if not isinstance(noise_model, NoiseModel):
-                raise TypeError(f"noise_model must be a vqnet NoiseModel, got "
-                                f"{type(noise_model).__name__}")
-        self.noise_model = noise_model
+        self.noise_model = self.checked_noise_model(noise_model, "qiskit.aer.density_matrix")
         self._cache: OrderedDict = OrderedDict()
 
     def compiled(self, circuit) -> dict[str, Any]:
