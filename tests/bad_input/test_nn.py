@@ -19,6 +19,18 @@ def test_conv_with_a_zero_kernel_is_refused_at_construction(layer, args, what):
         layer(*args)
 
 
+@pytest.mark.parametrize("layer, kwargs, what", [
+    (nn.MaxPool2D, dict(kernel=0), "kernel_size must be positive, got 0"),
+    (nn.MaxPool2D, dict(kernel=(2, 2), stride=(0, 1)), r"stride must be positive, got \(0, 1\)"),
+    (nn.MaxPool2D, dict(kernel=2, dilation=0), "dilation must be positive, got 0"),
+    (nn.AvgPool2D, dict(kernel=2, padding=-1), "padding must be non-negative, got -1"),
+    (nn.MaxPool1D, dict(kernel=[0]), r"kernel_size must be positive, got \(0,\)"),
+])
+def test_pool_with_a_zero_window_is_refused_at_construction(layer, kwargs, what):
+    with pytest.raises(ValueError, match=f"{layer.__name__}: {what}"):
+        layer(**kwargs)
+
+
 @pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
 def test_recurrent_layer_with_sequence_length_0_says_so(backend, cls):
     with pytest.raises(ValueError, match=rf"{cls.__name__}: the input sequence has length 0 "

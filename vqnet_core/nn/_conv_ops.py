@@ -153,7 +153,8 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
         if n + p[0] + p[1] < dil[ax] * (k - 1) + 1:
             raise ValueError(f"conv2d: kernel {(kh, kw)} (dilation {dil}) is larger than the "
                              f"padded input {x.shape[2:]}")
-    kern = fused_kernel(x._b, "conv2d", x._dtype)
+    # an empty batch takes the composition: kernels may assume at least one image
+    kern = fused_kernel(x._b, "conv2d", x._dtype) if x.shape[0] else None
     if kern is None:
         out = conv2d_reference(x, w, b, st, pads, dil, groups)
     else:
@@ -274,7 +275,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
                    for n, s, p, d, k, o in zip(x.shape[2:], st, pd, dil, (kh, kw), op))
     if min(out_hw) < 1:
         raise ValueError(f"conv_transpose2d: output size {out_hw} is empty")
-    kern = fused_kernel(x._b, "conv_transpose2d", x._dtype)
+    kern = fused_kernel(x._b, "conv_transpose2d", x._dtype) if x.shape[0] else None
     if kern is None:
         out = conv_transpose2d_reference(x, w, b, st, pd, op, groups, dil)
     else:

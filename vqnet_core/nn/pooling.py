@@ -7,6 +7,7 @@ from typing import Any
 
 from ..tensor import QTensor
 from . import functional as F
+from ._conv_ops import pair
 from .module import Module
 
 __all__ = ["MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "AdaptiveAvgPool2D",
@@ -37,6 +38,15 @@ class _Pool(Module):
         self.name = name
         for k, v in extra.items():
             setattr(self, k, v)
+        # refused here, where the layer is written, rather than at its first forward
+        for what, v in (("kernel_size", self.kernel_size), ("stride", self.stride),
+                        ("dilation", extra.get("dilation", 1))):
+            if any(a < 1 for a in pair(v, f"{type(self).__name__} {what}", self._nd)):
+                raise ValueError(f"{type(self).__name__}: {what} must be positive, got {v!r}")
+        if not isinstance(self.padding, str) and any(
+                a < 0 for a in pair(self.padding, f"{type(self).__name__} padding", self._nd)):
+            raise ValueError(f"{type(self).__name__}: padding must be non-negative, got "
+                             f"{padding!r}")
 
     def _check(self, x: QTensor) -> None:
         if x.ndim not in (self._nd + 1, self._nd + 2):
