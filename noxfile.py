@@ -5,6 +5,7 @@
     nox -s conformance        # the conformance suite for every backend and machine found
     nox -s lint examples bench wheels
     nox -s asan               # vqnet-cpu's tests and conformance under AddressSanitizer
+    nox -s pyvqnet_oracle     # the pyvqnet compatibility layer against the real pyvqnet
 
 Plugins add themselves: the entry points a ``plugins/<name>/pyproject.toml`` declares in the
 groups ``vqnet.array_backends`` and ``vqnet.machines`` become rows of the conformance matrix.
@@ -181,6 +182,16 @@ def examples(session: nox.Session) -> None:
     session.run("pytest", "tests", "-m", "examples", "-p", "no:cacheprovider", *session.posargs)
 
 
+@nox.session(python=CI_PYTHON)
+def pyvqnet_oracle(session: nox.Session) -> None:
+    """The pyvqnet compatibility layer against the real pyvqnet from PyPI (its own venv: the
+    wheel brings its own pyqpanda3 and ~1.5 GB of CUDA libraries)."""
+    _install_core(session, "pyvqnet")
+    session.chdir(session.create_tmp())
+    session.run("pytest", str(ROOT / "tests" / "compat" / "test_against_real_pyvqnet.py"),
+                "-p", "no:cacheprovider", *TIMEOUT, *session.posargs)
+
+
 @nox.session(python=TORCH_PYTHON)
 def bench(session: nox.Session) -> None:
     """The benchmarks, side by side with the anchors (pass --quick for a short run)."""
@@ -229,6 +240,7 @@ def ci(session: nox.Session) -> None:
         session.notify(f"plugin({folder.split('/')[-1]})")
     session.notify("asan")
     session.notify("examples")
+    session.notify("pyvqnet_oracle")
     session.notify("wheels")
     session.notify("report")
 

@@ -71,7 +71,7 @@ def test_missing_names_from_the_issue():
     assert tensor.masked_fill(t, t > 3, -1).tolist() == [[3, 1, 2], [0, -1, -1]]
     assert tensor.topK(t, 2).tolist() == [[3, 2], [5, 4]]
     assert tensor.topK(t, 1, if_descent=False).tolist() == [[1], [0]]
-    assert tensor.median(t).item() == 2.0
+    assert tensor.median(t).item() == 2.5  # pyvqnet (and NumPy) average the middle two
     assert tensor.median(t, axis=1).tolist() == [2.0, 4.0]
     assert tensor.tril(t).tolist() == [[3, 0, 0], [0, 5, 0]]
     assert tensor.triu(t).tolist() == [[3, 1, 2], [0, 5, 4]]

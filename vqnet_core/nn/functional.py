@@ -244,23 +244,26 @@ def _batch_norm_fused(x: QTensor, mean: QTensor | None, var: QTensor | None,
 
 
 def _update_running(rm: QTensor, rv: QTensor, mean: QTensor, var: QTensor, n: int,
-                    momentum: float) -> None:
-    """``r = (1 - momentum) r + momentum * stat`` in place, with the unbiased variance."""
+                    momentum: float, unbiased: bool = True) -> None:
+    """``r = (1 - momentum) r + momentum * stat`` in place, with the unbiased variance (or
+    the biased one)."""
     with no_grad():
         m = float(momentum)
         bm = mean.detach().astype(rm._dtype)
-        bv = binary("mul", var.detach(), n / (n - 1)).astype(rv._dtype)
+        bv = binary("mul", var.detach(), n / (n - 1) if unbiased else 1.0).astype(rv._dtype)
         rm._data = binary("add", binary("mul", rm.detach(), 1 - m), binary("mul", bm, m))._data
         rv._data = binary("add", binary("mul", rv.detach(), 1 - m), binary("mul", bv, m))._data
 
 
 def batch_norm(input: Any, running_mean: QTensor | None, running_var: QTensor | None,
                weight: Any = None, bias: Any = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> QTensor:
+               momentum: float = 0.1, eps: float = 1e-5, *,
+               unbiased_running_var: bool = True) -> QTensor:
     """Batch normalisation over [N, C, ...], as ``torch.nn.functional.batch_norm``.
 
     In training, batch statistics normalise and the running stats (if given) are updated
-    in place: ``r = (1 - momentum) r + momentum * stat`` with the unbiased variance. Uses
+    in place: ``r = (1 - momentum) r + momentum * stat`` with the unbiased variance (the
+    biased one with ``unbiased_running_var=False``, as pyvqnet and Keras keep it). Uses
     the backend's fused ``batch_norm`` kernels when declared (one tape node).
 
     >>> import vqnet_core as vq
@@ -287,7 +290,7 @@ def batch_norm(input: Any, running_mean: QTensor | None, running_var: QTensor | 
     res = _batch_norm_fused(x, *stats, w, b, eps)
     y, mean, var = res if res is not None else batch_norm_reference(x, *stats, w, b, eps)
     if training and rm is not None and rv is not None:
-        _update_running(rm, rv, mean, var, n, momentum)
+        _update_running(rm, rv, mean, var, n, momentum, unbiased_running_var)
     return y
 
 

@@ -126,6 +126,7 @@ class Module:
                 if p is None or id(p) in seen:
                     continue
                 seen.add(id(p))
+                pname = m._state_names.get(pname) or pname
                 yield (f"{mname}.{pname}" if mname else pname), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
@@ -136,6 +137,7 @@ class Module:
         for mname, m in self.named_modules():
             for bname, b in m._buffers.items():
                 if b is not None:
+                    bname = m._state_names.get(bname) or bname
                     yield (f"{mname}.{bname}" if mname else bname), b
 
     def buffers(self) -> Iterator[QTensor]:
@@ -143,31 +145,30 @@ class Module:
             yield b
 
     # ---------------------------------------------------------------- state
-    def state_dict(self) -> OrderedDict[str, QTensor]:
-        """Parameters and buffers by dotted name (detached tensors sharing data)."""
-        out: OrderedDict[str, QTensor] = OrderedDict()
-        for mname, m in self.named_modules():
-            for n, p in m._parameters.items():
-                if p is not None:
-                    out[f"{mname}.{n}" if mname else n] = p.detach()
-            for n, b in m._buffers.items():
-                if b is not None:
-                    out[f"{mname}.{n}" if mname else n] = b.detach()
-        return out
+    # the names this class's parameters and buffers take in state_dict, where they differ from
+    # the attribute names (a compatibility layer's: pyvqnet's ``weights``); None leaves one out
+    _state_names: dict[str, str | None] = {}
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values into parameters and buffers; ``strict`` names missing and extra keys."""
-        own = {}
+    def _state_entries(self) -> Iterator[tuple[str, QTensor]]:
         for mname, m in self.named_modules():
             for kind in ("_parameters", "_buffers"):
                 for n, t in getattr(m, kind).items():
-                    if t is not None:
-                        own[f"{mname}.{n}" if mname else n] = (m, kind, n, t)
+                    key = m._state_names.get(n, n)
+                    if t is not None and key is not None:
+                        yield (f"{mname}.{key}" if mname else key), t
+
+    def state_dict(self) -> OrderedDict[str, QTensor]:
+        """Parameters and buffers by dotted name (detached tensors sharing data)."""
+        return OrderedDict((k, t.detach()) for k, t in self._state_entries())
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy values into parameters and buffers; ``strict`` names missing and extra keys."""
+        own = dict(self._state_entries())
         missing = [k for k in own if k not in state]
         extra = [k for k in state if k not in own]
         if strict and (missing or extra):
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        for k, (_m, _kind, _n, t) in own.items():
+        for k, t in own.items():
             if k not in state:
                 continue
             v = state[k]

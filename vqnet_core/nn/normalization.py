@@ -17,6 +17,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "BatchNorm1D"
 
 class _BatchNorm(Module):
     _ranks: tuple[int, ...] = ()
+    _unbiased_running_var = True  # torch's; pyvqnet's compatibility layer keeps the biased one
 
     def __init__(self, num_features: int | None = None, eps: float | None = None,
                  momentum: float | None = 0.1, affine: bool = True,
@@ -70,7 +71,8 @@ class _BatchNorm(Module):
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         return F.batch_norm(x, self.running_mean if (not use_batch or self.training) else None,
                             self.running_var if (not use_batch or self.training) else None,
-                            self.weight, self.bias, use_batch, momentum or 0.0, self.eps)
+                            self.weight, self.bias, use_batch, momentum or 0.0, self.eps,
+                            unbiased_running_var=self._unbiased_running_var)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -10,7 +10,19 @@ from vqnet_core.nn import *  # noqa: F401,F403
 from vqnet_core.nn import functional, init  # noqa: F401
 
 from . import activation, batch_norm, conv, dropout, linear, loss, module, parameter, pooling  # noqa: F401
-from ._layers import Conv1D, Conv2D, ConvT2D, Embedding, Linear  # noqa: F401
+from ._layers import (  # noqa: F401
+    BatchNorm1D,
+    BatchNorm1d,
+    BatchNorm2D,
+    BatchNorm2d,
+    Conv1D,
+    Conv2D,
+    ConvT2D,
+    Embedding,
+    GroupNorm,
+    LayerNorm,
+    Linear,
+)
 from .loss import (  # noqa: F401
     BinaryCrossEntropy,
     CategoricalCrossEntropy,

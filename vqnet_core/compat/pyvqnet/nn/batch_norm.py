@@ -1,5 +1,3 @@
-"""pyvqnet's ``nn.batch_norm``."""
+"""pyvqnet's ``nn.batch_norm`` (with pyvqnet's state_dict names)."""
 
-from vqnet_core.nn.normalization import *  # noqa: F401,F403
-from vqnet_core.nn.normalization import BatchNorm1d as BatchNorm1d  # noqa: F401
-from vqnet_core.nn.normalization import BatchNorm2d as BatchNorm2d  # noqa: F401
+from ._layers import BatchNorm1D, BatchNorm1d, BatchNorm2D, BatchNorm2d  # noqa: F401

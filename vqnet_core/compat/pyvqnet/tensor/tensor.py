@@ -419,19 +419,28 @@ def mean(t: Any, axis: Any = None, keepdims: bool = False) -> _CoreQTensor:
 
 
 def median(t: Any, axis: Any = None, keepdims: bool = False) -> _CoreQTensor:
-    """The lower median (torch's), differentiable through the picked element."""
+    """pyvqnet's median: over an even count, the mean of the two middle values (as NumPy's;
+    torch's ``median`` takes the lower one). Differentiable through the picked elements.
+
+    >>> from vqnet_core.compat.pyvqnet import tensor
+    >>> tensor.median(tensor.QTensor([[3.0, 1.0, 2.0, 4.0]])).item()
+    2.5
+    """
     t = _t(t)
-    if axis is None:
-        flat = t.reshape(-1)
-        k = (flat.shape[0] - 1) // 2
-        idx = int(np.argsort(flat.numpy(), kind="stable")[k])
-        out = flat[idx]
-        return out.reshape((1,) * t.ndim) if keepdims else out
+    whole = axis is None
+    ndim = t.ndim
+    if whole:
+        t, axis = t.reshape(-1), 0
     axis = axis % t.ndim
-    k = (t.shape[axis] - 1) // 2
+    m = t.shape[axis]
+    if m == 0:
+        raise ValueError(f"median of an empty axis (shape {t.shape}, axis {axis})")
     order = np.argsort(t.numpy(), axis=axis, kind="stable")
-    idx = np.take(order, [k], axis=axis)
-    out = _vq.gather(t, axis, QTensor(idx.astype(np.int64)))
+    picked = [_vq.gather(t, axis, QTensor(np.take(order, [k], axis=axis).astype(np.int64)))
+              for k in sorted({(m - 1) // 2, m // 2})]
+    out = picked[0] if len(picked) == 1 else (picked[0] + picked[1]) * 0.5
+    if whole:
+        return out.reshape((1,) * ndim) if keepdims else out.reshape(())
     return out if keepdims else out.squeeze(axis)
 
 
@@ -505,7 +514,8 @@ def matmul(t1: Any, t2: Any) -> _CoreQTensor:
     return _vq.matmul(_t(t1), _t(t2))
 
 
-def clip(t: Any, min_val: Any, max_val: Any) -> _CoreQTensor:
+def clip(t: Any, min_val: Any = None, max_val: Any = None) -> _CoreQTensor:
+    """Clip to ``[min_val, max_val]``; a bound left None is open (as pyvqnet's)."""
     return _vq.clip(_t(t), min_val, max_val)
 
 
@@ -615,8 +625,10 @@ def _install() -> None:
 
 _install()
 
-__all__ = ["QTensor", "ComputationalGraphNode", "GraphNode", "to_tensor", "DEV_CPU",
+__all__ = ["QTensor", "ComputationalGraphNode", "GraphNode", "to_tensor", "DEV_CPU", "DEV_GPU",
            "DEV_GPU_0", "kbool", "kint32", "kint64", "kfloat32", "kfloat64", "kcomplex64",
-           "kcomplex128", *[n for n, v in list(globals().items()) if not n.startswith("_")
-                            and callable(v) and getattr(v, "__module__", "") == __name__
-                            and not isinstance(v, type)]]
+           "kcomplex128", "maximum", "minimum", "logical_and", "logical_or", "logical_xor",
+           "softmax", "log_softmax",
+           *[n for n, v in list(globals().items()) if not n.startswith("_")
+             and callable(v) and getattr(v, "__module__", "") == __name__
+             and not isinstance(v, type)]]
