@@ -188,8 +188,10 @@ def pyvqnet_oracle(session: nox.Session) -> None:
     wheel brings its own pyqpanda3 and ~1.5 GB of CUDA libraries)."""
     _install_core(session, "pyvqnet")
     session.chdir(session.create_tmp())
-    session.run("pytest", str(ROOT / "tests" / "compat" / "test_against_real_pyvqnet.py"),
-                "-p", "no:cacheprovider", *TIMEOUT, *session.posargs)
+    tests = ROOT / "tests" / "compat"
+    session.run("pytest", str(tests / "test_against_real_pyvqnet.py"),
+                str(tests / "test_vqc_against_real_pyvqnet.py"), "-p", "no:cacheprovider",
+                *TIMEOUT, *session.posargs)
 
 
 @nox.session(python=TORCH_PYTHON)

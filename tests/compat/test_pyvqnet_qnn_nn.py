@@ -90,7 +90,7 @@ def test_qiskit_and_cirq_spellings_reach_the_plugins():
             CirqLayer(object(), 0)
     from vqnet_core.compat.pyvqnet.qnn import vqc
     with pytest.raises(ImportError, match="recorder"):
-        vqc.QMachine  # noqa: B018
+        vqc.QNG  # noqa: B018
 
 
 # ---------------------------------------------------------------- pyqpanda (3.11 only)
