@@ -10,6 +10,7 @@ beyond 1e-6 (relative) prints a MISMATCH warning.
 Implementations (each skipped with the reason when it cannot be imported or run):
 VQNet (statevector machine, adjoint, the active array backend), PennyLane lightning.qubit
 (adjoint) and default.qubit (backprop) through torch, pyvqnet's batched QMachine (its autograd),
+the same pyvqnet program on VQNet through `vqnet_core.compat.pyvqnet` (imports changed only),
 Qiskit Aer (EstimatorQNN, small n only: ``--aer-max-n``).
 
 The "floor" row is physics, not software: the bytes one forward + adjoint backward must stream
@@ -140,39 +141,53 @@ def make_default_qubit(n, L, X, W):
     return _pennylane("default.qubit", "backprop", n, L, X, W)
 
 
-def make_pyvqnet(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from pyvqnet.dtype import kcomplex128, kfloat64
-            from pyvqnet.qnn.vqc import MeasureAll, QMachine, cnot, rx, ry, rz
-            from pyvqnet.tensor import QTensor
-    except Exception as e:  # noqa: BLE001 - not installed / broken build
-        raise Skip(f"pyvqnet is not importable ({e})") from None
+def _pyvqnet_step(n: int, L: int, X: np.ndarray, W: np.ndarray, vqc, QTensor, kcomplex128,
+                  kfloat64) -> Step:
+    """W2 written against pyvqnet's ``qnn.vqc`` API, for whichever implementation of it."""
     bsz = X.shape[0]
-    meas = MeasureAll(obs=[{f"Z{i}": 1.0} for i in range(n)])
+    meas = vqc.MeasureAll(obs=[{f"Z{i}": 1.0} for i in range(n)])
     wf = W.reshape(-1)
 
     def step():
         x = QTensor(X, dtype=kfloat64, requires_grad=True)
         w = QTensor(wf, dtype=kfloat64, requires_grad=True)
-        qm = QMachine(n, dtype=kcomplex128)
+        qm = vqc.QMachine(n, dtype=kcomplex128)
         qm.reset_states(bsz)
         for i in range(n):
-            ry(qm, i, params=x[:, [i]])
+            vqc.ry(qm, i, params=x[:, [i]])
         for layer in range(L):
             for i in range(n):
                 k = (layer * n + i) * 3
-                rx(qm, i, params=w[k])
-                ry(qm, i, params=w[k + 1])
-                rz(qm, i, params=w[k + 2])
+                vqc.rx(qm, i, params=w[k])
+                vqc.ry(qm, i, params=w[k + 1])
+                vqc.rz(qm, i, params=w[k + 2])
             for i in range(n):
-                cnot(qm, [i, (i + 1) % n])
+                vqc.cnot(qm, [i, (i + 1) % n])
         out = meas(q_machine=qm)
         out.sum().backward()
         return (float(out.to_numpy().sum()), float(x.grad.to_numpy().sum()),
                 float(w.grad.to_numpy().sum()))
     return step
+
+
+def make_pyvqnet(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pyvqnet.dtype import kcomplex128, kfloat64
+            from pyvqnet.qnn import vqc
+            from pyvqnet.tensor import QTensor
+    except Exception as e:  # noqa: BLE001 - not installed / broken build
+        raise Skip(f"pyvqnet is not importable ({e})") from None
+    return _pyvqnet_step(n, L, X, W, vqc, QTensor, kcomplex128, kfloat64)
+
+
+def make_pyvqnet_on_vqnet(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
+    """The same pyvqnet program through VQNet's compatibility layer (imports changed only)."""
+    from vqnet_core.compat.pyvqnet import kcomplex128, kfloat64
+    from vqnet_core.compat.pyvqnet.qnn import vqc
+    from vqnet_core.compat.pyvqnet.tensor import QTensor
+    return _pyvqnet_step(n, L, X, W, vqc, QTensor, kcomplex128, kfloat64)
 
 
 def w2_qiskit(n: int, L: int):
@@ -227,6 +242,7 @@ IMPLS: dict[str, tuple[str, Callable[..., Step]]] = {
     "lightning": ("PennyLane lightning.qubit (adjoint)", make_lightning),
     "default": ("PennyLane default.qubit (backprop)", make_default_qubit),
     "pyvqnet": ("pyvqnet QMachine (autograd)", make_pyvqnet),
+    "pyvqnet-on-vqnet": ("pyvqnet's code on VQNet (compat vqc)", make_pyvqnet_on_vqnet),
     "aer": ("Qiskit Aer EstimatorQNN (param. shift)", make_aer),
 }
 
