@@ -39,6 +39,7 @@ from .group import (
     rank,
     world_size,
 )
+from .launch import find_mpiexec, mpiexec_command
 from .sampler import DistributedSampler
 from .sharded import ShardedMachine
 from .utils import get_logger, print0, progress, rank_zero_only, reduce_metrics, save
@@ -47,4 +48,4 @@ __all__ = ["init", "is_initialized", "launched", "rank", "world_size", "is_main_
            "comm", "barrier", "all_reduce", "broadcast", "all_gather", "abort",
            "abort_on_error", "DistributedError", "REDUCE_OPS", "DistributedDataParallel",
            "DistributedSampler", "ShardedMachine", "progress", "print0", "get_logger", "save",
-           "rank_zero_only", "reduce_metrics"]
+           "rank_zero_only", "reduce_metrics", "find_mpiexec", "mpiexec_command"]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.engine import _topo_order, register_grad_ready_hook
+from ..autograd.engine import _topo_order, is_grad_enabled, register_grad_ready_hook
 from ..nn.module import Module
 from ..tensor import QTensor
 from .group import DistributedError, _ensure
@@ -91,8 +91,10 @@ class DistributedDataParallel(Module):
 
     At wrap time every parameter and buffer is broadcast from rank 0 (the ranks start from the
     same model even if they were initialized differently). Call the wrapper as the model; each
-    forward call arms one gradient synchronization, which the following ``backward()`` carries
-    out (see the module docstring). With one process the wrapper only forwards.
+    forward call that records the tape (not under ``no_grad``) arms one gradient
+    synchronization, which the following ``backward()`` carries out (see the module
+    docstring). With one process the wrapper only forwards. Every rank must take the same
+    number of steps (:class:`DistributedSampler` gives equal shares).
 
     Args:
         module: the model.
@@ -173,7 +175,9 @@ class DistributedDataParallel(Module):
     # ---------------------------------------------------------------- forward
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if self._s.size > 1:
-            if self._round and self._sync:
+            if self._round and self._sync and self._ready_ids:
+                # a backward that reached some parameters but not all (a forward call with no
+                # backward after it, e.g. an evaluation, is simply armed again)
                 missing = [p for p in self._params if id(p) not in self._ready_ids]
                 self._reset()
                 names = {id(p): n for n, p in self.module.named_parameters()}
@@ -186,7 +190,8 @@ class DistributedDataParallel(Module):
             if self.broadcast_buffers and self.training:
                 self._broadcast_buffers()
         out = self.module(*args, **kwargs)
-        if self._s.size > 1 and self._sync and self._params:
+        if self._s.size > 1 and self._sync and self._params and is_grad_enabled() \
+                and any(t.requires_grad for t in _tensors(out)):
             self._reset()
             self._round = True
             if self.find_unused_parameters:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 import traceback
 import zlib
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ __all__ = ["init", "is_initialized", "launched", "rank", "world_size", "is_main_
 _LAUNCHER_ENV = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS",
                  "MV2_COMM_WORLD_SIZE")
 REDUCE_OPS = ("sum", "mean", "max", "min", "prod")
+_GRACE = 0.5  # seconds between an error report and MPI_Abort
 _INSTALL = ("pip install 'vqnet[mpi]' (mpi4py and the MPICH wheel, with its mpiexec), or "
             "pip install mpi4py against your cluster's MPI")
 
@@ -136,10 +138,12 @@ def barrier() -> None:
 
 def abort(code: int = 1) -> None:
     """End every process of the job now (``MPI_Abort``); with one process, ``os._exit``."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     s = _ensure()
     if s.comm is not None and s.size > 1:
+        time.sleep(_GRACE)  # the launcher forwards what this rank wrote before it dies
         s.comm.Abort(code)
     os._exit(code)
 
@@ -149,8 +153,8 @@ def _install_excepthook() -> None:
 
     def hook(etype, value, tb):  # an uncaught exception on this rank ends the whole job
         try:
-            sys.stderr.write(f"[vqnet.distributed] rank {_state.rank} of {_state.size} raised; "
-                             f"aborting the job\n")
+            _report("".join(traceback.format_exception(etype, value, tb)))
+        except Exception:  # noqa: BLE001 - never let the report keep the job alive
             previous(etype, value, tb)
         finally:
             abort(1)
@@ -173,11 +177,16 @@ def abort_on_error(code: int = 1) -> Iterator[None]:
         yield
     except BaseException:
         if world_size() > 1:
-            sys.stderr.write(f"[vqnet.distributed] rank {rank()} of {world_size()} raised; "
-                             f"aborting the job\n")
-            traceback.print_exc()
+            _report(traceback.format_exc())
             abort(code)
         raise
+
+
+def _report(text: str) -> None:
+    """The traceback of this rank's error, in one write (one piece for the launcher)."""
+    sys.stderr.write(f"[vqnet.distributed] rank {_state.rank} of {_state.size} raised; "
+                     f"aborting the job\n{text}")
+    sys.stderr.flush()
 
 
 # ---------------------------------------------------------------- host buffers
