@@ -61,6 +61,7 @@ class ShardedMachine(Machine):
     With shots, rank 0's share uses ``seed`` and every other rank's share a seed derived from
     ``seed`` and the rank: results are reproducible for a given number of ranks (and the same
     as the wrapped machine's with one), but differ between different numbers of ranks.
+    ``bytes_gathered`` counts the bytes this rank has received from the others.
     """
 
     name = "sharded"
@@ -70,6 +71,8 @@ class ShardedMachine(Machine):
             raise TypeError("the machine is already sharded")
         self.inner = get_machine(machine, **options)
         self._s = _ensure()
+        #: bytes this rank has received in gathers (the traffic the sharding costs)
+        self.bytes_gathered = 0
 
     @property
     def capabilities(self) -> MachineCapabilities:  # type: ignore[override]
@@ -150,6 +153,7 @@ class ShardedMachine(Machine):
                     else np.empty(0, dtype=np.dtype(dt)))
             full = np.empty((n, *shape), dtype=np.dtype(dt))
             s.comm.Allgatherv(send, [full.reshape(-1), (rows * width).tolist()])
+            self.bytes_gathered += full.nbytes - send.nbytes
             out.append(B.from_numpy(full))
         return out
 
