@@ -20,6 +20,7 @@ synchronized.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,8 +108,9 @@ class DistributedDataParallel(Module):
         overlap: start each bucket's all-reduce as soon as it fills (``True``), or reduce all
             buckets after the sweep (``False``).
 
-    Attributes ``bytes_per_step`` (bytes all-reduced by one synchronization) and ``buckets``
-    (the number of all-reduce calls per step) describe the traffic.
+    Attributes ``bytes_per_step`` (bytes all-reduced by one synchronization), ``buckets``
+    (the number of all-reduce calls per step) and ``comm_seconds`` (the time the sweep has
+    spent in them so far, packing and unpacking included) describe the traffic.
 
     >>> import vqnet_core as vq
     >>> from vqnet_core import nn
@@ -147,6 +149,7 @@ class DistributedDataParallel(Module):
         self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
         self.buckets = len(self._buckets)
         self.bytes_per_step = sum(b.size * b.dtype.itemsize for b in self._buckets)
+        self.comm_seconds = 0.0   # time spent packing, reducing, waiting and unpacking
         self._round = False       # a synchronization armed by forward, not yet finished
         self._next = 0            # the next bucket to start
         self._ready_ids = set()   # the parameters counted in this round
@@ -227,6 +230,13 @@ class DistributedDataParallel(Module):
             self._launch_ready()
 
     def _launch_ready(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._launch_ready_timed()
+        finally:
+            self.comm_seconds += time.perf_counter() - t0
+
+    def _launch_ready_timed(self) -> None:
         MPI = self._s.MPI
         while self._next < len(self._buckets):
             b = self._buckets[self._next]
