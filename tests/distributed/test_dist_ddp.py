@@ -164,3 +164,23 @@ def test_no_sync_accumulates_then_averages(dist):
     ddp(vq.tensor(xs[2])).sum().backward()
     want = sum(10.0 * k for k in range(3)) + 3 * (size - 1) / 2
     np.testing.assert_allclose(ddp.module.weight.grad.numpy(), np.full((1, 2), want))
+
+
+def test_a_dropped_wrapper_keeps_nothing_alive(dist):
+    import gc
+    import weakref
+
+    from vqnet_core.autograd import engine
+
+    model = nn.Linear(2, 1)
+    ddp = dist.DistributedDataParallel(model)
+    ref = weakref.ref(ddp)
+    del ddp
+    gc.collect()
+    assert ref() is None
+    assert id(model.weight) not in engine._GRAD_READY  # its hooks went with it
+    (model(vq.ones((1, 2))).sum()).backward()  # and the model trains on alone
+    mref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert mref() is None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,8 +158,17 @@ class DistributedDataParallel(Module):
         self._handles = []
         if s.size > 1:
             self._broadcast_state()
+            # the hooks hold the wrapper weakly: a dropped wrapper leaves no-op hooks that go
+            # with the parameters, and keeps neither itself nor the model alive
+            on_ready = weakref.WeakMethod(self._on_ready)
+
+            def hook(p: QTensor) -> None:
+                m = on_ready()
+                if m is not None:
+                    m(p)
             for p in params:
-                self._handles.append(register_grad_ready_hook(p, self._on_ready))
+                self._handles.append(register_grad_ready_hook(p, hook))
+            weakref.finalize(self, _remove_hooks, list(self._handles))
 
     # ---------------------------------------------------------------- wrap time
     def _broadcast_state(self) -> None:
@@ -302,6 +312,11 @@ class DistributedDataParallel(Module):
     def extra_repr(self) -> str:
         return (f"world_size={self._s.size}, buckets={self.buckets}, "
                 f"bytes_per_step={self.bytes_per_step}")
+
+
+def _remove_hooks(handles: list) -> None:
+    for h in handles:
+        h.remove()
 
 
 def _tensors(out: Any) -> list[QTensor]:
