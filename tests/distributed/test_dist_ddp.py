@@ -184,3 +184,25 @@ def test_a_dropped_wrapper_keeps_nothing_alive(dist):
     del model
     gc.collect()
     assert mref() is None
+
+
+def test_buckets_start_during_the_backward_sweep(dist):
+    """With a bucket per parameter, the all-reduce of the last layer's gradients is in flight
+    (its request exists) by the time the middle layer's weight gets its gradient, and the
+    first layer's buckets have not started yet."""
+    if dist.world_size() == 1:
+        pytest.skip("one process reduces nothing")
+    from vqnet_core.autograd import register_grad_ready_hook
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(),
+                          nn.Linear(4, 2))
+    ddp = dist.DistributedDataParallel(model, bucket_cap_mb=1e-5)
+    assert ddp.buckets == 6  # [last bias, last weight, middle bias, middle weight, first ...]
+    seen = []
+    register_grad_ready_hook(model[2].weight, lambda t: seen.append(
+        [b.request is not None for b in ddp._buckets]))
+    ddp(vq.ones((2, 3))).sum().backward()
+    assert len(seen) == 1
+    assert seen[0][:2] == [True, True] and seen[0][4:] == [False, False], seen
+    assert ddp.comm_seconds > 0
+    assert all(b.request is None for b in ddp._buckets)  # finished and reset after the sweep
