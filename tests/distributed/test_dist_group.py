@@ -113,7 +113,7 @@ def test_rank_zero_only_output(dist, tmp_path, capsys):
     bar = dist.progress(range(3), force=True)
     assert bar.disable == (not dist.is_main_process())
     assert list(bar) == [0, 1, 2]
-    # every rank writes to its own folder name only on rank 0's say: share rank 0's path
+    # one checkpoint path for every rank (rank 0's): only rank 0 writes it
     path = tmp_path / "ckpt.vqnet"
     shared = str(path) if dist.world_size() == 1 else None
     if dist.world_size() > 1:
