@@ -174,7 +174,8 @@ def distributed(session: nox.Session) -> None:
     tests/distributed at one process, which also starts jobs (a rank that raises ends the job;
     the CNN and HQCNN examples under ``mpiexec -n 2``); the same tests under ``mpiexec -n 2``
     (the equivalence of N ranks x batch b with one process x batch N*b among them); and the
-    conformance suite for the ``sharded`` machine under ``mpiexec -n 2``."""
+    conformance suite for the ``sharded`` machine over ``statevector`` and over
+    ``density_matrix`` under ``mpiexec -n 2``."""
     session.install(".[mpi]", "./spec", *TEST_DEPS)
     session.chdir(session.create_tmp())
     tests = str(ROOT / "tests" / "distributed")
@@ -186,8 +187,10 @@ def distributed(session: nox.Session) -> None:
     env = {"MPIEXEC_TIMEOUT": "900", "VQNET_PROGRESS": "0"}
     session.run(*mpiexec, tests, "-p", "no:cacheprovider", "--timeout=300",
                 "--timeout-method=thread", *session.posargs, env=env, external=True)
-    session.run(*mpiexec, "-p", "vqnet_core.distributed.testing",
-                *_suite_args("machine", "sharded", None), env=env, external=True)
+    for inner in ("statevector", "density_matrix"):  # the suite builds `sharded` by name
+        session.run(*mpiexec, "-p", "vqnet_core.distributed.testing",
+                    *_suite_args("machine", "sharded", None),
+                    env={**env, "VQNET_SHARDED_MACHINE": inner}, external=True)
 
 
 @nox.session(python=CI_PYTHON)

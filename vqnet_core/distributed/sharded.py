@@ -22,6 +22,7 @@ Use it where the ranks share one batch (not together with
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -34,7 +35,11 @@ from ..quantum.machine import Machine, MachineCapabilities
 from ..quantum.registry import get_machine
 from .group import _ensure
 
-__all__ = ["ShardedMachine"]
+__all__ = ["ShardedMachine", "INNER_ENV"]
+
+#: The machine ``ShardedMachine()`` wraps when none is given (default ``statevector``): how the
+#: conformance suite, which builds machines by name, runs ``sharded`` over another machine.
+INNER_ENV = "VQNET_SHARDED_MACHINE"
 
 
 def _shares(n: int, size: int) -> np.ndarray:
@@ -53,10 +58,11 @@ def _rank_seed(seed: int, r: int) -> int:
 
 
 class ShardedMachine(Machine):
-    """Wrap ``machine`` (a registered name or a Machine instance; default ``"statevector"``)
-    so that each ``execute`` / ``vjp`` batch is split over the ranks of the process group and
-    the results gathered on every rank. ``options`` go to the wrapped machine's constructor.
-    Its capabilities are the wrapped machine's. With one process it is the wrapped machine.
+    """Wrap ``machine`` (a registered name or a Machine instance; default ``"statevector"``,
+    or ``$VQNET_SHARDED_MACHINE``) so that each ``execute`` / ``vjp`` batch is split over the
+    ranks of the process group and the results gathered on every rank. ``options`` go to the
+    wrapped machine's constructor. Its capabilities are the wrapped machine's. With one
+    process it is the wrapped machine.
 
     With shots, rank 0's share uses ``seed`` and every other rank's share a seed derived from
     ``seed`` and the rank: results are reproducible for a given number of ranks (and the same
@@ -66,7 +72,9 @@ class ShardedMachine(Machine):
 
     name = "sharded"
 
-    def __init__(self, machine: str | Machine = "statevector", **options: Any) -> None:
+    def __init__(self, machine: str | Machine | None = None, **options: Any) -> None:
+        if machine is None:
+            machine = os.environ.get(INNER_ENV) or "statevector"
         if isinstance(machine, ShardedMachine):
             raise TypeError("the machine is already sharded")
         self.inner = get_machine(machine, **options)
