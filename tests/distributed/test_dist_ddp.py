@@ -122,8 +122,8 @@ def test_traffic_figures():
 class WithSpare(nn.Module):
     def __init__(self):
         super().__init__()
+        self.spare = nn.Linear(3, 2)  # registered first: its buckets come last
         self.used = nn.Linear(3, 2)
-        self.spare = nn.Linear(3, 2)
 
     def forward(self, x):
         return self.used(x)
@@ -140,7 +140,8 @@ def test_unused_parameters(dist):
     np.testing.assert_allclose(ddp.module.used.weight.grad.numpy(), 2 * mean_x)
     if size > 1:  # synchronized: the spare layer's gradient is the average of zeros
         np.testing.assert_array_equal(ddp.module.spare.weight.grad.numpy(), 0)
-        strict = dist.DistributedDataParallel(WithSpare())
+        # a bucket per parameter: the used layer's buckets are in flight when the error comes
+        strict = dist.DistributedDataParallel(WithSpare(), bucket_cap_mb=1e-5)
         strict(x).sum().backward()
         with pytest.raises(dist.DistributedError, match="find_unused_parameters=True"):
             strict(x)

@@ -192,6 +192,9 @@ class DistributedDataParallel(Module):
                 # a backward that reached some parameters but not all (a forward call with no
                 # backward after it, e.g. an evaluation, is simply armed again)
                 missing = [p for p in self._params if id(p) not in self._ready_ids]
+                started = [b.request for b in self._buckets if b.request is not None]
+                if started:  # complete what every rank started before giving up the step
+                    self._s.MPI.Request.Waitall(started)
                 self._reset()
                 names = {id(p): n for n, p in self.module.named_parameters()}
                 which = ", ".join(names.get(id(p), "?") for p in missing[:8])
