@@ -4,6 +4,7 @@
     nox -s tests-3.11         # the core's tests (3.11 adds the PyTorch parity tests)
     nox -s conformance        # the conformance suite for every backend and machine found
     nox -s lint examples bench wheels
+    nox -s distributed        # vqnet_core.distributed under mpiexec -n 2 (MPICH wheel)
     nox -s asan               # vqnet-cpu's tests and conformance under AddressSanitizer
     nox -s pyvqnet_oracle     # the pyvqnet compatibility layer against the real pyvqnet
 
@@ -169,6 +170,31 @@ def asan(session: nox.Session) -> None:
 
 
 @nox.session(python=CI_PYTHON)
+def distributed(session: nox.Session) -> None:
+    """vqnet_core.distributed over MPI (``vqnet[mpi]``: mpi4py and the MPICH wheel's mpiexec):
+    tests/distributed at one process, which also starts jobs (a rank that raises ends the job;
+    the CNN and HQCNN examples under ``mpiexec -n 2``); the same tests under ``mpiexec -n 2``
+    (the equivalence of N ranks x batch b with one process x batch N*b among them); and the
+    conformance suite for the ``sharded`` machine over ``statevector`` and over
+    ``density_matrix`` under ``mpiexec -n 2``."""
+    session.install(".[mpi]", "./spec", *TEST_DEPS)
+    session.chdir(session.create_tmp())
+    tests = str(ROOT / "tests" / "distributed")
+    session.run("pytest", tests, "-p", "no:cacheprovider", *TIMEOUT, *session.posargs)
+    launcher = session.run("python", "-c", "from vqnet_core.distributed import mpiexec_command;"
+                           " print('\\n'.join(mpiexec_command(2)))", silent=True)
+    mpiexec = [*launcher.strip().splitlines(), "python", "-m", "pytest"]
+    # Hydra's MPIEXEC_TIMEOUT ends a job that hangs; pytest-timeout, a test that does
+    env = {"MPIEXEC_TIMEOUT": "900", "VQNET_PROGRESS": "0"}
+    session.run(*mpiexec, tests, "-p", "no:cacheprovider", "--timeout=300",
+                "--timeout-method=thread", *session.posargs, env=env, external=True)
+    for inner in ("statevector", "density_matrix"):  # the suite builds `sharded` by name
+        session.run(*mpiexec, "-p", "vqnet_core.distributed.testing",
+                    *_suite_args("machine", "sharded", None),
+                    env={**env, "VQNET_SHARDED_MACHINE": inner}, external=True)
+
+
+@nox.session(python=CI_PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff over the whole repository."""
     session.install("ruff")
@@ -229,7 +255,8 @@ print("installed from the wheelhouse and loaded:", ", ".join(n for _, n in targe
 @nox.session(python=False)
 def ci(session: nox.Session) -> None:
     """What CI runs: lint, tests on every Python, the core's conformance targets, every plugin
-    (its tests and conformance), vqnet-cpu under AddressSanitizer, examples, wheels."""
+    (its tests and conformance), vqnet-cpu under AddressSanitizer, the MPI tests under
+    ``mpiexec -n 2``, examples, wheels."""
     session.notify("lint")
     for py in PYTHONS:
         session.notify(f"tests-{py}")
@@ -241,6 +268,7 @@ def ci(session: nox.Session) -> None:
     for folder in PLUGINS:
         session.notify(f"plugin({folder.split('/')[-1]})")
     session.notify("asan")
+    session.notify("distributed")
     session.notify("examples")
     session.notify("pyvqnet_oracle")
     session.notify("wheels")

@@ -1,5 +1,6 @@
 """Pieces shared by the examples (not an example itself): the common flags, one training
-epoch with a progress bar, the saved plot, and the MNIST data/training loop of the CNN examples.
+epoch with a progress bar, the saved plot, and the MNIST data/training loop of the CNN examples
+(data-parallel over MPI ranks with ``--distributed`` or under ``mpiexec``).
 
 The examples import it as ``from _common import ...``: a script's own folder is on ``sys.path``.
 """
@@ -13,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import vqnet_core as vq
+from vqnet_core import distributed as dist
 from vqnet_core import nn
 from vqnet_core.data import MNIST, DataLoader, Subset
 from vqnet_core.nn.loss import CrossEntropyLoss
 from vqnet_core.optim import Adam
-from vqnet_core.utils import plot_history, progress
+from vqnet_core.utils import plot_history
 
 
 def example_parser(doc: str, *, epochs: int, lr: float, limit_help: str,
@@ -39,15 +41,18 @@ def example_parser(doc: str, *, epochs: int, lr: float, limit_help: str,
 
 def progress_bar(iterable: Iterable, args: argparse.Namespace, desc: str,
                  leave: bool = True) -> Any:
-    """A progress bar over ``iterable``, off with ``--no-progress``."""
-    return progress(iterable, force=False if args.no_progress else None, desc=desc, leave=leave)
+    """A progress bar over ``iterable``, off with ``--no-progress`` (on rank 0 only when
+    several MPI processes train together)."""
+    return dist.progress(iterable, force=False if args.no_progress else None, desc=desc,
+                         leave=leave)
 
 
 def train_epoch(loader: Iterable, opt: Any, batch_loss: Callable[..., tuple[Any, int | None]],
                 args: argparse.Namespace, epoch: int) -> tuple[float, float | None]:
     """One pass over ``loader``: ``batch_loss(*batch)`` gives the mean loss of a batch and its
     number of right predictions (None where there is no accuracy). Returns the mean loss and
-    accuracy (None likewise) over the epoch."""
+    accuracy (None likewise) over the epoch, over every rank's batches when several MPI
+    processes train together."""
     seen, correct, loss_sum = 0, 0, 0.0
     right: int | None = None
     it = progress_bar(loader, args, f"epoch {epoch}/{args.epochs}", leave=False)
@@ -66,12 +71,17 @@ def train_epoch(loader: Iterable, opt: Any, batch_loss: Callable[..., tuple[Any,
             if right is not None:
                 post["acc"] = f"{correct / seen:.3f}"
             it.set_postfix(**post)
+    if dist.world_size() > 1:  # one all-reduce per epoch: the metrics of every rank's share
+        m = dist.reduce_metrics({"loss_sum": loss_sum, "correct": correct, "seen": seen})
+        loss_sum, correct, seen = m["loss_sum"], int(m["correct"]), int(m["seen"])
     return loss_sum / seen, (None if right is None else correct / seen)
 
 
 def save_curves(history: dict[str, list[float]], args: argparse.Namespace, name: str,
-                title: str, what: str = "training curves") -> str:
-    """Plot ``history`` to ``<--out>/<name>.png`` and say where."""
+                title: str, what: str = "training curves") -> str | None:
+    """Plot ``history`` to ``<--out>/<name>.png`` and say where (on rank 0 only)."""
+    if not dist.is_main_process():
+        return None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     png = plot_history(history, out / f"{name}.png", title=title)
@@ -90,6 +100,10 @@ def parse_args(doc: str, argv: list[str] | None = None, **defaults: Any) -> argp
                                    "smoke runs")
     ap.add_argument("--root", default=None,
                     help="folder of the standard MNIST files (default: the shipped 5k sample)")
+    ap.add_argument("--distributed", action="store_true",
+                    help="data-parallel training over MPI ranks (on by itself under mpiexec): "
+                         "mpiexec -n 2 python examples/... ; --batch-size stays the global "
+                         "batch, split evenly over the ranks")
     for flag, kw in defaults.get("extra", {}).items():
         ap.add_argument(flag, **kw)
     return ap.parse_args(argv)
@@ -108,7 +122,8 @@ def load_mnist(args: argparse.Namespace, digits: list[int] | None = None) -> tup
 
 
 def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Any) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` over ``loader``."""
+    """Mean loss and accuracy of ``model`` over ``loader`` (with several MPI processes, each
+    evaluates its own part of the data and the sums are reduced over the ranks)."""
     model.eval()
     total, correct, loss_sum = 0, 0, 0.0
     with vq.no_grad():
@@ -117,22 +132,51 @@ def evaluate(model: nn.Module, loader: DataLoader, loss_fn: Any) -> tuple[float,
             loss_sum += float(loss_fn(out, y)) * y.shape[0]
             correct += int((out.argmax(1) == y).sum())
             total += y.shape[0]
+    if dist.world_size() > 1:
+        m = dist.reduce_metrics({"loss_sum": loss_sum, "correct": correct, "total": total})
+        loss_sum, correct, total = m["loss_sum"], m["correct"], m["total"]
     return loss_sum / total, correct / total
+
+
+def distributed_setup(args: argparse.Namespace, model: nn.Module, train: Any,
+                      test: Any) -> tuple[nn.Module, DataLoader, DataLoader, Any]:
+    """The model wrapped in DistributedDataParallel, this rank's train loader (a
+    DistributedSampler share, batch ``--batch-size / ranks``) and its part of the test set;
+    plus the sampler (``set_epoch`` every epoch)."""
+    dist.init()
+    n = dist.world_size()
+    if args.batch_size % n:
+        raise SystemExit(f"--batch-size {args.batch_size} does not split evenly over {n} ranks")
+    sampler = dist.DistributedSampler(train, seed=args.seed)
+    train_loader = DataLoader(train, batch_size=args.batch_size // n, sampler=sampler)
+    test_part = Subset(test, range(dist.rank(), len(test), n))
+    return (dist.DistributedDataParallel(model), train_loader,
+            DataLoader(test_part, batch_size=256), sampler)
 
 
 def fit(model: nn.Module, args: argparse.Namespace, name: str,
         digits: list[int] | None = None) -> dict[str, list[float]]:
     """Train ``model`` on MNIST (only ``digits`` when given) with cross-entropy and Adam as the
-    arguments say; prints the metrics of every epoch, saves the plot, returns the history."""
+    arguments say; prints the metrics of every epoch, saves the plot, returns the history.
+    With ``--distributed`` or under an MPI launcher, data-parallel over the ranks (rank 0
+    prints and saves)."""
     train, test = load_mnist(args, digits)
-    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    test_loader = DataLoader(test, batch_size=256)
+    sampler = None
+    if getattr(args, "distributed", False) or dist.launched():
+        model, train_loader, test_loader, sampler = distributed_setup(args, model, train, test)
+    else:
+        train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True,
+                                  seed=args.seed)
+        test_loader = DataLoader(test, batch_size=256)
     loss_fn = CrossEntropyLoss()
     opt = Adam(model.parameters(), lr=args.lr)
     n_params = sum(p.numel() for p in model.parameters())
     subset = "" if digits is None else f" (digits {'/'.join(map(str, digits))})"
-    print(f"{name}: {n_params} parameters; {len(train)} train / {len(test)} test images"
-          f"{subset}, batch {args.batch_size}, {args.epochs} epochs, Adam lr {args.lr}")
+    ranks = "" if sampler is None else \
+        f", {dist.world_size()} processes of batch {args.batch_size // dist.world_size()}"
+    dist.print0(f"{name}: {n_params} parameters; {len(train)} train / {len(test)} test images"
+                f"{subset}, batch {args.batch_size}{ranks}, {args.epochs} epochs, Adam lr "
+                f"{args.lr}")
 
     def batch_loss(x: vq.QTensor, y: vq.QTensor) -> tuple[vq.QTensor, int]:
         out = model(x)
@@ -143,6 +187,8 @@ def fit(model: nn.Module, args: argparse.Namespace, name: str,
     t_start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         model.train()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         t0 = time.perf_counter()
         loss, acc = train_epoch(train_loader, opt, batch_loss, args, epoch)
         t1 = time.perf_counter()
@@ -150,10 +196,10 @@ def fit(model: nn.Module, args: argparse.Namespace, name: str,
         test_secs = time.perf_counter() - t1
         for k, v in zip(history, (loss, acc, test_loss, test_acc)):
             history[k].append(v)
-        print(f"epoch {epoch}: loss {loss:.4f}  accuracy {acc:.4f}  "
+        dist.print0(f"epoch {epoch}: loss {loss:.4f}  accuracy {acc:.4f}  "
               f"test loss {test_loss:.4f}  test accuracy {test_acc:.4f}  "
               f"({t1 - t0:.1f} s train, {test_secs:.1f} s test)")
-    print(f"test accuracy after {args.epochs} epochs: {history['test_accuracy'][-1]:.4f} "
+    dist.print0(f"test accuracy after {args.epochs} epochs: {history['test_accuracy'][-1]:.4f} "
           f"({time.perf_counter() - t_start:.1f} s in all)")
     data = "MNIST 5k" if digits is None else f"MNIST {'/'.join(map(str, digits))}"
     save_curves(history, args, name, f"{name}: {data}, batch {args.batch_size}")

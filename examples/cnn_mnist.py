@@ -7,6 +7,7 @@ digits of the 5k MNIST sample shipped with VQNet (4,000 train / 1,000 test image
     python examples/cnn_mnist.py                       # 3 epochs, batch 16: about 95% on test
     python examples/cnn_mnist.py --limit 256 --epochs 1  # a smoke run
     python examples/cnn_mnist.py --root ~/data/mnist   # full MNIST (see download_mnist)
+    mpiexec -n 2 python examples/cnn_mnist.py          # data-parallel on 2 MPI processes
 
 Prints the loss and accuracy of every epoch and the test accuracy, and saves a plot of the
 training curves to ``--out`` (default ``./runs/``).

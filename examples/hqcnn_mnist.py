@@ -8,6 +8,7 @@ the 5k MNIST sample shipped with VQNet (783 train / 217 test images).
     python examples/hqcnn_mnist.py                         # 10 epochs, batch 32: >= 99% on test
     python examples/hqcnn_mnist.py --batch-size 1 --lr 1e-3  # the paper's protocol (slower)
     python examples/hqcnn_mnist.py --limit 64 --epochs 1   # a smoke run
+    mpiexec -n 2 python examples/hqcnn_mnist.py            # data-parallel on 2 MPI processes
 
 Two details make batch 32 learn from the first epoch (with the paper's lr 1e-3 and PyTorch's
 default init it sat at chance for up to a dozen epochs, then jumped to 99%):
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared loop in _
 from _common import fit, parse_args  # noqa: E402
 
 import vqnet_core as vq  # noqa: E402
+from vqnet_core import distributed as dist  # noqa: E402
 from vqnet_core import nn  # noqa: E402
 from vqnet_core.nn import init  # noqa: E402
 from vqnet_core.qnn import QuantumLayer  # noqa: E402
@@ -90,8 +92,8 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     args = parse_args(__doc__, argv, **DEFAULTS)
     vq.manual_seed(args.seed)  # the initial weights
     model = HQCNN()
-    print("the quantum layer's circuit:")
-    print(model.qlayer.draw(vq.zeros((1, 1)), symbolic=True))
+    dist.print0("the quantum layer's circuit:")
+    dist.print0(model.qlayer.draw(vq.zeros((1, 1)), symbolic=True))
     return fit(model, args, "hqcnn_mnist", digits=DIGITS)
 
 

@@ -47,7 +47,8 @@ Tensor = QTensor
 
 # The subpackages are attributes (``vq.nn``, ``vq.optim``, ...) as in PyTorch, but imported on
 # first use: ``import vqnet_core`` stays as cheap as the tensor core.
-_SUBPACKAGES = frozenset({"cli", "data", "hooks", "nn", "optim", "qnn", "quantum", "utils"})
+_SUBPACKAGES = frozenset({"cli", "data", "distributed", "hooks", "nn", "optim", "qnn", "quantum",
+                          "utils"})
 
 
 def __getattr__(name: str):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-SUBPACKAGES = ["nn", "optim", "data", "qnn", "quantum", "utils"]
+SUBPACKAGES = ["nn", "optim", "data", "qnn", "quantum", "utils", "distributed"]
 
 
 def _run(code: str) -> str:

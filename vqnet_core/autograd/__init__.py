@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .engine import enable_grad, is_grad_enabled, no_grad, run_backward, set_grad_enabled
+from .engine import (
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    register_grad_ready_hook,
+    run_backward,
+    set_grad_enabled,
+)
 from .function import Function, FunctionCtx
 from .gradcheck import gradcheck
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "gradcheck", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled"]
+           "set_grad_enabled", "is_grad_enabled", "register_grad_ready_hook"]
 
 
 def _as_list(x: Any) -> list:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..tensor import QTensor
 
 __all__ = ["Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "run_backward"]
+           "run_backward", "register_grad_ready_hook", "GradReadyHandle"]
 
 
 class _GradMode(threading.local):
@@ -93,6 +93,56 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node {self.name or 'op'}>"
+
+
+#: id(tensor) -> functions ``hook(tensor)`` run once the sweep has accumulated the tensor's
+#: ``.grad`` for the last time in that sweep (see :func:`register_grad_ready_hook`).
+_GRAD_READY: dict[int, list[Callable[[Any], None]]] = {}
+
+
+class GradReadyHandle:
+    """What :func:`register_grad_ready_hook` returns: ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_key", "_fn")
+
+    def __init__(self, key: int, fn: Callable[[Any], None]) -> None:
+        self._key, self._fn = key, fn
+
+    def remove(self) -> None:
+        hooks = _GRAD_READY.get(self._key)
+        if hooks is not None and self._fn in hooks:
+            hooks.remove(self._fn)
+            if not hooks:
+                del _GRAD_READY[self._key]
+
+
+def register_grad_ready_hook(tensor: QTensor, fn: Callable[[QTensor], None]) -> GradReadyHandle:
+    """Call ``fn(tensor)`` during every ``backward()`` right after the sweep has added the
+    tensor's last gradient contribution to ``tensor.grad`` (a leaf, or a tensor that called
+    ``retain_grad()``): from then on that sweep leaves ``.grad`` alone, so the hook may read it,
+    e.g. to start communicating it while the rest of the sweep runs (distributed training).
+    Not called by :func:`vqnet_core.autograd.grad`, which accumulates nothing.
+
+    >>> import vqnet_core as vq
+    >>> from vqnet_core.autograd.engine import register_grad_ready_hook
+    >>> w = vq.tensor([1.0, 2.0], requires_grad=True)
+    >>> seen = []
+    >>> h = register_grad_ready_hook(w, lambda t: seen.append(t.grad.tolist()))
+    >>> (w * w).sum().backward()
+    >>> seen
+    [[2.0, 4.0]]
+    >>> h.remove()
+    """
+    if not callable(fn):
+        raise TypeError(f"the hook must be callable, got {type(fn).__name__}")
+    key = id(tensor)
+    if key not in _GRAD_READY:
+        # the entry goes with the tensor, so that a new tensor reusing its id gets no hook
+        import weakref
+
+        weakref.finalize(tensor, _GRAD_READY.pop, key, None)
+    _GRAD_READY.setdefault(key, []).append(fn)
+    return GradReadyHandle(key, fn)
 
 
 def _freed(_g):
@@ -191,6 +241,9 @@ def run_backward(roots: Sequence[QTensor], grads: Sequence[Any], retain_graph: b
                 t.grad = QTensor._wrap(g, B, t._dtype)
             else:
                 t.grad._data = B.binary("add", t.grad._data, g)
+            if _GRAD_READY:
+                for hook in _GRAD_READY.get(id(t), ()):
+                    hook(t)
         if node is None:
             continue
         in_grads = node.backward(g)

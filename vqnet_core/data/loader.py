@@ -70,6 +70,9 @@ class DataLoader:
             after epoch. ``None`` takes a seed from VQNet's generator (``vq.manual_seed``).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         collate: turns a list of samples into a batch (default :func:`default_collate`).
+        sampler: an iterable of dataset indices that gives the order of each epoch instead of
+            ``shuffle`` (e.g. :class:`vqnet_core.distributed.DistributedSampler`, this
+            process's share of the dataset); ``len(sampler)`` samples per epoch.
 
     >>> import numpy as np
     >>> from vqnet_core.data import DataLoader, TensorDataset
@@ -82,13 +85,22 @@ class DataLoader:
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  seed: int | None = None, drop_last: bool = False,
-                 collate: Callable[[list], Any] | None = None) -> None:
+                 collate: Callable[[list], Any] | None = None, sampler: Any = None) -> None:
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader needs a dataset with __getitem__ and __len__, got "
                             f"{type(dataset).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) \
                 or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if sampler is not None:
+            if shuffle:
+                raise ValueError("DataLoader: pass either shuffle=True or a sampler, not both "
+                                 "(the sampler decides the order; DistributedSampler shuffles "
+                                 "itself)")
+            if not hasattr(sampler, "__iter__") or not hasattr(sampler, "__len__"):
+                raise TypeError(f"sampler must be an iterable of indices with a length, got "
+                                f"{type(sampler).__name__}")
+        self.sampler = sampler
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -101,13 +113,17 @@ class DataLoader:
         self._rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def batches(self) -> Iterator[np.ndarray]:
         """The index arrays of one epoch (draws a new order when shuffling)."""
-        n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
+            n = len(order)
+        else:
+            n = len(self.dataset)
+            order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         stop = n - n % self.batch_size if self.drop_last else n
         for i in range(0, stop, self.batch_size):
             yield order[i:i + self.batch_size]
