@@ -41,6 +41,25 @@ def test_suite_skips_an_unavailable_backend(pytester, unavailable):
     assert REASON in out and "is unavailable here" in out, out
 
 
+def test_machine_suite_skips_when_its_backend_is_unavailable(pytester, monkeypatch):
+    """``VQNET_BACKEND=gpu pytest --pyargs vqnet_spec --vqnet-machine statevector`` on a
+    machine without a GPU: the machine tests skip with the reason."""
+    real = vb.get_backend
+
+    def get_backend(name=None):
+        if name is None:
+            raise BackendUnavailableError(REASON)
+        return real(name)
+    monkeypatch.setattr(vb, "get_backend", get_backend)
+    res = pytester.runpytest_inprocess("--pyargs", "vqnet_spec.machine.test_basics", *_QUIET,
+                                       "--vqnet-machine", "statevector", "-rs")
+    out = res.stdout.str()
+    assert res.ret == pytest.ExitCode.OK, out
+    outcomes = res.parseoutcomes()
+    assert outcomes.get("skipped", 0) > 5 and not outcomes.get("passed"), out
+    assert REASON in out, out
+
+
 def test_suite_still_rejects_an_unknown_backend(pytester, unavailable):
     res = pytester.runpytest_inprocess("--pyargs", "vqnet_spec.array.test_creation", *_QUIET,
                                        "--vqnet-array", "no-such-backend")

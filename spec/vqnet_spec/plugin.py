@@ -11,6 +11,7 @@ tests that live inside the ``vqnet_spec`` package. Usage::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ class _State:
         self.xfailed_items = 0
         self.deselected_items = 0
         self.unavailable: str | None = None  # why the array backend cannot run here
+        self.machine_unavailable: str | None = None  # why the machines' backend cannot
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,6 +73,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash[_STATE]
     if session.config.getoption("--vqnet-array") is None:
+        if state.machine is not None:  # the machine runs on the default (VQNET_BACKEND) backend
+            from vqnet_core.backend import get_backend
+            try:
+                get_backend()
+            except Exception as exc:
+                if not _is_unavailable(exc):
+                    raise
+                state.machine_unavailable = str(exc)
         return
     from vqnet_core.backend import get_backend
 
@@ -171,11 +181,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             s = XfailSet()
             s.add(answer, f"vqnet_conformance_xfails hook ({kind} {name!r})")
             state.sets.append((kind, s))
-    if state.unavailable is not None:
-        skip = pytest.mark.skip(reason=_unavailable_reason(state.array, state.unavailable))
-        for item, path in ours:
-            if path.split("/", 1)[0] == "array":
-                item.add_marker(skip)
+    for kind, why, name in (("array", state.unavailable, state.array),
+                            ("machine", state.machine_unavailable,
+                             os.environ.get("VQNET_BACKEND", "numpy"))):
+        if why is not None:
+            skip = pytest.mark.skip(reason=_unavailable_reason(name, why))
+            for item, path in ours:
+                if path.split("/", 1)[0] == kind:
+                    item.add_marker(skip)
     for item, path in ours:
         kind = path.split("/", 1)[0]
         ids = (item.name, f"{path}::{item.name}")
@@ -214,7 +227,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if state.unavailable is not None:
         tr.write_line(f"vqnet-spec: array backend {state.array!r} is unavailable here, its "
                       f"tests skip: {state.unavailable}", yellow=True)
-    if bad and state.unavailable is None:
+    if state.machine_unavailable is not None:
+        tr.write_line("vqnet-spec: the machines' array backend (VQNET_BACKEND) is unavailable "
+                      f"here, the machine tests skip: {state.machine_unavailable}", yellow=True)
+    if bad and state.unavailable is None and state.machine_unavailable is None:
         tr.write_sep("=", "vqnet-spec: expected-failure entries that match no test",
                      yellow=True)
         for e in bad:
@@ -226,8 +242,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
-    if (state is not None and state.unavailable is None and state.strict and _unmatched(state)
-            and exitstatus == 0):
+    if (state is not None and state.unavailable is None and state.machine_unavailable is None
+            and state.strict and _unmatched(state) and exitstatus == 0):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

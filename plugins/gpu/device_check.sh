@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# vqnet-gpu's checks on a lent GPU machine (no package index there), in one command:
+#
+#   here:   tools/gpu_wheelhouse.sh                      # wheels of vqnet, vqnet-spec, vqnet-gpu,
+#                                                        # stevedore -> .whl/ (git-ignored)
+#   device: run(command="bash plugins/gpu/device_check.sh", carry=[".whl"], timeout_s=600)
+#
+# Steps (each with its own time limit, all inside DEADLINE seconds, default 560), each writing
+# one log under $OUT (or /tmp/vqnet-gpu-check): info.log (nvidia-smi, vqnet info), plugin_tests.log
+# (plugins/gpu/tests), spec_array.log (pytest --pyargs vqnet_spec --vqnet-array gpu),
+# spec_machine.log (the statevector machine suite with VQNET_BACKEND=gpu), bench.log +
+# bench.json (benchmarks/gpu_w2_w3.py), and summary.txt (each step's exit status and seconds).
+#
+#   bash plugins/gpu/device_check.sh [all|tests|bench]   # default: all
+#
+# Without a GPU every step still runs and the gpu rows skip, saying why (CI, this script's own
+# check: OUT=/tmp/x bash plugins/gpu/device_check.sh tests).
+set -uo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+MODE=${1:-all}
+OUT=${OUT:-/tmp/vqnet-gpu-check}
+PY=${PYTHON:-python3}
+WHL=${WHL:-$REPO/.whl}
+DEADLINE=${DEADLINE:-560}
+mkdir -p "$OUT"
+: > "$OUT/summary.txt"
+export PYTHONUNBUFFERED=1 CUPY_CACHE_DIR=${CUPY_CACHE_DIR:-/tmp/cupy-kernel-cache}
+WORK=$(mktemp -d)   # run from outside the clone: the installed wheels are what is tested
+
+note() { echo "$*" | tee -a "$OUT/summary.txt"; }
+
+step() {  # step NAME LIMIT_SECONDS COMMAND...
+    local name=$1 limit=$2 left rc t
+    shift 2
+    left=$(( DEADLINE - SECONDS - 5 ))
+    if (( left < 20 )); then note "$name: SKIPPED (no time left in the ${DEADLINE}s deadline)"; return; fi
+    (( limit > left )) && limit=$left
+    t=$SECONDS
+    (cd "$WORK" && timeout "$limit" "$@") > "$OUT/$name.log" 2>&1
+    rc=$?
+    local what="rc=$rc"
+    (( rc == 124 )) && what="TIMED OUT after ${limit}s"
+    note "$name: $what ($(( SECONDS - t ))s) $(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped)|passed|failed' "$OUT/$name.log" | tail -1)"
+}
+
+if ls "$WHL"/*.whl > /dev/null 2>&1; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/vqnet-site "$WHL"/*.whl || { note "install of $WHL failed"; exit 1; }
+    export PYTHONPATH=/tmp/vqnet-site${PYTHONPATH:+:$PYTHONPATH}
+    note "installed $(ls "$WHL" | tr '\n' ' ')into /tmp/vqnet-site"
+else
+    note "no wheels in $WHL: using the vqnet / vqnet-gpu already installed for $PY"
+fi
+
+INFO="import vqnet_core, vqnet_gpu; from vqnet_core.cli import main; main(['info'])"
+step info 60 bash -c "nvidia-smi || true; $PY -c \"$INFO\""
+if [[ $MODE == all || $MODE == tests ]]; then
+    step plugin_tests 150 "$PY" -m pytest "$REPO/plugins/gpu/tests" -p no:cacheprovider -rs \
+        --timeout=120
+    step spec_array 200 "$PY" -m pytest --pyargs vqnet_spec --vqnet-array gpu \
+        --vqnet-xfails "$REPO/plugins/gpu/xfails.toml" -p no:cacheprovider -rs -q --timeout=120
+    step spec_machine 120 env VQNET_BACKEND=gpu "$PY" -m pytest --pyargs vqnet_spec \
+        --vqnet-machine statevector -p no:cacheprovider -rs -q --timeout=120
+fi
+if [[ $MODE == all || $MODE == bench ]]; then
+    step bench 240 "$PY" "$REPO/benchmarks/gpu_w2_w3.py" --budget 12 --repeats 3 \
+        --json "$OUT/bench.json"
+fi
+note "done in ${SECONDS}s; logs in $OUT"
+rm -rf "$WORK"
