@@ -219,7 +219,7 @@ def torch_w2(n: int, X: np.ndarray, W: np.ndarray) -> Callable[[], tuple]:
                             for i in range(n)], 1)
         outs.sum().backward()
         _torch_sync(torch)
-        return (float(outs.sum()), float(x.grad.sum()), float(w.grad.sum()))
+        return (float(outs.detach().sum()), float(x.grad.sum()), float(w.grad.sum()))
     return step
 
 
@@ -421,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--torch-device", default="cuda", choices=["cuda", "cpu"])
     args = ap.parse_args(argv)
     OPTS.update(backend=args.backend, torch_device=args.torch_device)
+    if args.backend != "gpu" or args.torch_device != "cuda":
+        print(f"CHECK MODE (vqnet rows on {args.backend!r}, torch rows on "
+              f"{args.torch_device!r}): a check of this script, not a GPU measurement")
     if args.quick:
         args.n, args.repeats, args.budget = [16, 20], 3, 5.0
     try:

@@ -162,3 +162,19 @@ def test_move_to_cpu_backend():
     assert t.backend == "cpu" and t.tolist() == [1.0, 2.0]
     m = vq.nn.Linear(2, 2).to("cpu")
     assert {p.backend for p in m.parameters()} == {"cpu"}
+
+
+def test_statevector_machine_suite_on_the_emulation(tmp_path):
+    """The conformance suite's machine half with the statevector machine on ``gpu-emulated``
+    (``VQNET_BACKEND``), in a child pytest: every gate, measurement and the adjoint gradients
+    through the plugin's sv kernels."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VQNET_BACKEND": "gpu-emulated"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "vqnet_spec",
+                          "--vqnet-machine", "statevector", "-p", "no:cacheprovider", "-q"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout.splitlines()[-1]

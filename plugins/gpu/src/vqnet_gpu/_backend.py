@@ -24,7 +24,8 @@ from ._xp import XpBackend
 
 #: The fused kernels both backends declare.
 KERNELS = frozenset({
-    "einsum", "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward",
+    "einsum", "conv2d", "conv2d_backward", "conv_transpose2d", "conv_transpose2d_backward",
+    "max_pool2d", "max_pool2d_backward",
     "avg_pool2d", "avg_pool2d_backward", "batch_norm", "batch_norm_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward", "sgd_step", "adam_step",
     "relu", "relu_backward",
@@ -52,6 +53,14 @@ class _KernelMixin:
     def k_conv2d_backward(self, g, ctx, needs):
         """``(gx, gw, gb)`` of :meth:`k_conv2d` (GEMMs and a tap-by-tap col2im)."""
         return self.nn.conv2d_backward(g, ctx, needs)
+
+    def k_conv_transpose2d(self, x, w, b, stride, padding, dilation, groups, out_hw):
+        """Transposed convolution: one batched GEMM and a col2im; ``(out, ctx)``."""
+        return self.nn.conv_transpose2d(x, w, b, stride, padding, dilation, groups, out_hw)
+
+    def k_conv_transpose2d_backward(self, g, ctx, needs):
+        """``(gx, gw, gb)`` of :meth:`k_conv_transpose2d` (an im2col of ``g``, two GEMMs)."""
+        return self.nn.conv_transpose2d_backward(g, ctx, needs)
 
     def k_max_pool2d(self, x, kernel, stride, padding, dilation):
         """Max pooling; ties to the first window element (PyTorch's rule)."""

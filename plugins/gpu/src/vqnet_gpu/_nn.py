@@ -63,17 +63,14 @@ class NnOps:
     # ---- conv2d ------------------------------------------------------------------------
     def conv2d(self, x, w, b, stride, padding, dilation, groups):
         xp = self.xp
-        n, c = x.shape[:2]
+        n = x.shape[0]
         o, cg, kh, kw = w.shape
-        xpd = xp.ascontiguousarray(pad4(xp, x, padding, 0))
+        xpd = pad4(xp, x, padding, 0)
         hp, wp = xpd.shape[2:]
         ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        s0, s1, s2, s3 = xpd.strides
-        view = _strided(xp)(xpd, (c, kh, kw, n, ho, wo),
-                            (s1, s2 * dilation[0], s3 * dilation[1], s0, s2 * stride[0],
-                             s3 * stride[1]))
-        col = xp.ascontiguousarray(view).reshape(groups, cg * kh * kw, n * ho * wo)
+        col = self.im2col(xpd, (kh, kw), stride, dilation, (ho, wo)).reshape(
+            groups, cg * kh * kw, n * ho * wo)
         w2 = xp.ascontiguousarray(w).reshape(groups, o // groups, cg * kh * kw)
         out = xp.matmul(w2, col).reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
         out = out + b.reshape(1, o, 1, 1) if b is not None else xp.ascontiguousarray(out)
@@ -94,6 +91,52 @@ class NnOps:
             w2 = xp.ascontiguousarray(w).reshape(groups, o // groups, cg * kh * kw)
             dcol = xp.matmul(w2.transpose(0, 2, 1), g2).reshape(-1, kh, kw, n, ho, wo)
             gx = self.col2im(dcol, xshape, (kh, kw), stride, padding, dilation)
+        return gx, gw, gb
+
+    def im2col(self, xpd, kernel, stride, dilation, out_hw):
+        """The windows of a padded xpd [N, C, Hp, Wp] as one contiguous copy
+        [C, kh, kw, N, Ho, Wo] (a strided view, then the copy)."""
+        xp = self.xp
+        xpd = xp.ascontiguousarray(xpd)
+        n, c = xpd.shape[:2]
+        s0, s1, s2, s3 = xpd.strides
+        view = _strided(xp)(xpd, (c, kernel[0], kernel[1], n) + tuple(out_hw),
+                            (s1, s2 * dilation[0], s3 * dilation[1], s0, s2 * stride[0],
+                             s3 * stride[1]))
+        return xp.ascontiguousarray(view)
+
+    def conv_transpose2d(self, x, w, b, stride, padding, dilation, groups, out_hw):
+        xp = self.xp
+        n, cin, h, wd = x.shape
+        _, og, kh, kw = w.shape
+        cig = cin // groups
+        x2 = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(groups, cig, -1)
+        w2 = xp.ascontiguousarray(w).reshape(groups, cig, og * kh * kw)
+        dcol = xp.matmul(w2.transpose(0, 2, 1), x2).reshape(-1, kh, kw, n, h, wd)
+        out = self.col2im(dcol, (n, og * groups) + tuple(out_hw), (kh, kw), stride, padding,
+                          dilation)
+        if b is not None:
+            out = out + b.reshape(1, -1, 1, 1)
+        return out, (x, w, stride, padding, dilation, groups, b is not None)
+
+    def conv_transpose2d_backward(self, g, ctx, needs):
+        xp = self.xp
+        x, w, stride, padding, dilation, groups, has_b = ctx
+        n, cin, h, wd = x.shape
+        _, og, kh, kw = w.shape
+        cig = cin // groups
+        col = self.im2col(pad4(xp, g, padding, 0), (kh, kw), stride, dilation, (h, wd))
+        col = col.reshape(groups, og * kh * kw, n * h * wd)
+        gx = gw = gb = None
+        if needs[0]:
+            w2 = xp.ascontiguousarray(w).reshape(groups, cig, og * kh * kw)
+            gx = xp.ascontiguousarray(
+                xp.matmul(w2, col).reshape(cin, n, h, wd).transpose(1, 0, 2, 3))
+        if needs[1]:
+            x2 = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(groups, cig, -1)
+            gw = xp.matmul(x2, col.transpose(0, 2, 1)).reshape(w.shape)
+        if needs[2] and has_b:
+            gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
 
     def col2im(self, dcol, xshape, kernel, stride, padding, dilation):

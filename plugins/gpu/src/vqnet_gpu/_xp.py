@@ -78,7 +78,9 @@ class XpBackend(ArrayBackend):
             ok = kind == "c"
         else:
             return v
-        return self.xp.asarray(v, dtype=like.dtype) if ok else v
+        # a NumPy scalar of the array's own dtype: every promotion rule keeps that dtype, and
+        # CuPy passes it to the kernel as an argument (no device allocation, no copy)
+        return like.dtype.type(v) if ok else v
 
     def _pair(self, a: Any, b: Any) -> tuple[Any, Any]:
         return self._scalar_for(a, b), self._scalar_for(b, a)
