@@ -60,6 +60,8 @@ class SvOps:
         if out is None:
             out = xp.empty((bo, 2**n), dtype=state.dtype)
         mat = xp.ascontiguousarray(mat)
+        if self.cuda is not None:  # the kernels index row-major memory (a no-op when it is)
+            state = xp.ascontiguousarray(state)
         if len(wires) == 1:
             s = n - 1 - int(wires[0])
             half = 2 ** (n - 1)
@@ -113,6 +115,7 @@ class SvOps:
             out = xp.empty((bo, 2**n), dtype=state.dtype)
         diag = xp.ascontiguousarray(diag)
         if self.cuda is not None:
+            state = xp.ascontiguousarray(state)
             total = bo * 2**n
             self.cuda.fn("sv_diag", self._real(state))(
                 self._grid(total), (_THREADS,),

@@ -1,0 +1,166 @@
+"""The CUDA sources themselves, run on the host: the text of ``_cuda_src`` compiled as C++ with
+a few lines of prelude (``__global__`` and friends defined away, one thread per launch, warp
+shuffles contributing nothing, ``atomicAdd`` a plain add) and called through ctypes by the
+plugin's own CUDA-path Python code (``SvOps`` / ``NnOps`` with a host kernel table instead of
+CuPy's). Every kernel loops grid-stride, so one thread does all the work.
+
+This checks each kernel's index arithmetic and formulas and the Python side's argument lists
+(order, types, flags) against the conformance suite's kernel checks -- everything but the
+device: parallel execution, the warp reductions and atomics, NVRTC and CuPy's launch. It skips
+without a C++ compiler."""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from vqnet_gpu import _cuda_src
+from vqnet_gpu._backend import HostEmulationBackend
+from vqnet_gpu._nn import NnOps
+from vqnet_gpu._sv import SvOps
+
+PRELUDE = r"""
+#include <cmath>
+using std::exp; using std::log; using std::sqrt;
+struct vq_dim3 { unsigned x, y, z; };
+static vq_dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0}, gridDim = {1, 1, 1},
+               blockDim = {1, 1, 1};
+extern "C" void vq_set_block_y(unsigned y) { blockIdx.y = y; }
+#define __global__
+#define __device__
+#define __forceinline__ inline
+static inline int __popcll(long long v) { return __builtin_popcountll((unsigned long long)v); }
+template <class T> static inline T __shfl_down_sync(unsigned, T, int) { return T(0); }
+template <class T> static inline T atomicAdd(T* p, T v) { T old = *p; *p += v; return old; }
+"""
+
+
+class HostKernels:
+    """``fn(name, real)`` like ``_cuda.CudaKernels``: the kernel compiled for the host, called
+    with CuPy's launch signature ``(grid, block, args)``."""
+
+    def __init__(self, libs: dict[str, ctypes.CDLL]) -> None:
+        self.libs = libs
+
+    def fn(self, name: str, real: str):
+        lib = self.libs[real]
+        f = getattr(lib, f"{name}_{_cuda_src.suffix(real)}")
+        f.restype = None
+
+        def launch(grid, block, args):
+            conv = []
+            for a in args:
+                if isinstance(a, np.ndarray):
+                    assert a.flags.c_contiguous, f"{name}: a non-contiguous array argument"
+                    conv.append(ctypes.c_void_p(a.ctypes.data))
+                elif isinstance(a, np.int64):
+                    conv.append(ctypes.c_longlong(int(a)))
+                elif isinstance(a, np.int32):
+                    conv.append(ctypes.c_int(int(a)))
+                elif isinstance(a, np.float64):
+                    conv.append(ctypes.c_double(float(a)))
+                else:
+                    raise TypeError(f"{name}: argument of type {type(a).__name__} would not "
+                                    "reach a CUDA kernel as a typed scalar")
+            for by in range(grid[1] if len(grid) > 1 else 1):
+                lib.vq_set_block_y(ctypes.c_uint(by))
+                f(*conv)
+        return launch
+
+
+@pytest.fixture(scope="module")
+def host_backend(tmp_path_factory):
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if cxx is None:
+        pytest.skip("no C++ compiler: the CUDA sources cannot be run on the host")
+    d = tmp_path_factory.mktemp("cudahost")
+    libs = {}
+    for real in ("float", "double"):
+        src = d / f"k_{real}.cpp"
+        src.write_text(PRELUDE + _cuda_src.source(real))
+        so = d / f"k_{real}.so"
+        run = subprocess.run([cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-o", str(so),
+                              str(src)], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        libs[real] = ctypes.CDLL(str(so))
+    kern = HostKernels(libs)
+
+    class HostKernelBackend(HostEmulationBackend):
+        name = "gpu-hostkernels"
+
+        def __init__(self):
+            super().__init__()
+            self.sv = SvOps(np, kern)
+            self.nn = NnOps(np, kern)
+    return HostKernelBackend()
+
+
+CHECKED = ["sv_apply_1q", "sv_apply_2q", "sv_expval_pauli", "sv_overlap", "sv_apply_seq",
+           "sv_adjoint_seq", "sv_apply_affine", "softmax_cross_entropy", "sgd_step",
+           "adam_step"]
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_conformance_kernel_checks_on_the_host_compiled_sources(host_backend, name):
+    from vqnet_spec.array.test_kernels import KERNEL_CHECKS
+
+    check, dtypes = KERNEL_CHECKS[name]
+    for dtype in dtypes:
+        check(host_backend, dtype)
+
+
+def test_host_path_really_calls_the_kernels(host_backend, monkeypatch):
+    calls = []
+    orig = host_backend.sv.cuda.fn
+    monkeypatch.setattr(host_backend.sv.cuda, "fn",
+                        lambda name, real: calls.append(name) or orig(name, real))
+    st = np.ones((1, 8), dtype=np.complex128) / np.sqrt(8)
+    host_backend.k_sv_expval_pauli(st, 3, "XII")
+    host_backend.k_sv_apply_1q(st, 3, 1, np.eye(2, dtype=np.complex128)[None])
+    assert calls == ["sv_pauli", "sv_1q"]
+
+
+@pytest.mark.parametrize("dtype, tol", [("complex128", 1e-10), ("complex64", 2e-4)])
+def test_w2_through_the_host_compiled_kernels(host_backend, dtype, tol):
+    from test_emulated import run_w2
+
+    got = run_w2(host_backend, dtype=dtype)
+    ref = run_w2("numpy", dtype=dtype)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, r, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_cnn_training_through_the_host_compiled_kernels(host_backend, opt_name):
+    from test_emulated import _cnn_steps
+
+    got_l, got_p = _cnn_steps(host_backend, opt_name)
+    ref_l, ref_p = _cnn_steps("numpy", opt_name)
+    np.testing.assert_allclose(got_l, ref_l, rtol=1e-4)
+    for g, r in zip(got_p, ref_p):
+        np.testing.assert_allclose(g, r, rtol=1e-3, atol=1e-4)
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_machine_suite_through_the_host_compiled_kernels(host_backend, pytester, monkeypatch):
+    """The conformance suite's statevector machine half with the host-compiled kernels as the
+    active backend (in-process: the backend object is this module's)."""
+    import vqnet_core as vq
+
+    used = []
+    orig = HostKernels.fn
+    monkeypatch.setattr(HostKernels, "fn",
+                        lambda self, name, real: used.append(name) or orig(self, name, real))
+    with vq.backend(host_backend):
+        res = pytester.runpytest_inprocess("--pyargs", "vqnet_spec", "--vqnet-machine",
+                                           "statevector", "-p", "no:cacheprovider", "-q")
+    out = res.stdout.str()
+    assert res.ret == pytest.ExitCode.OK, out[-4000:]
+    assert res.parseoutcomes().get("passed", 0) > 50, out[-2000:]
+    assert {"sv_1q", "sv_2q", "sv_pauli", "sv_overlap", "sv_affine"} <= set(used), set(used)
