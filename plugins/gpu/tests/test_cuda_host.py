@@ -17,7 +17,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from vqnet_gpu import _cuda_src
 from vqnet_gpu._backend import HostEmulationBackend
 from vqnet_gpu._nn import NnOps
