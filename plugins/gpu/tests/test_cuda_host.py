@@ -162,4 +162,5 @@ def test_machine_suite_through_the_host_compiled_kernels(host_backend, pytester,
     out = res.stdout.str()
     assert res.ret == pytest.ExitCode.OK, out[-4000:]
     assert res.parseoutcomes().get("passed", 0) > 50, out[-2000:]
-    assert {"sv_1q", "sv_2q", "sv_pauli", "sv_overlap", "sv_affine"} <= set(used), set(used)
+    assert {"sv_1q", "sv_2q", "sv_pauli", "sv_overlap", "sv_affine", "sv_adj1q",
+            "sv_adj2q"} <= set(used), set(used)

@@ -148,6 +148,80 @@ extern "C" __global__ void sv_overlap_SFX(const C2* phi, const C2* psi, R* out, 
     }
 }
 
+/* one step of the adjoint sweep on a 1-wire gate, in place on both states [B, 2^n] (full
+   batch, owned by the caller): ket <- mk ket, bra <- mb bra, and when want
+   R[b, i, j] += sum_rest bra[rest, i] ket[rest, j] (2 * 2 * 2 reals per row); grid (blocks, B).
+   One pass over both states instead of three (ket, bra, then the overlap reading both). */
+extern "C" __global__ void sv_adj1q_SFX(C2* ket, C2* bra, const C2* mk, const C2* mb, R* rout,
+                                        long long half, int s, int bmk, int bmb, int want) {
+    long long b = blockIdx.y, row = 2 * half;
+    C2* k = ket + b * row;
+    C2* q = bra + b * row;
+    const C2* u = mk + (bmk ? b : 0) * 4;
+    const C2* v = mb + (bmb ? b : 0) * 4;
+    C2 acc[4];
+    for (int t = 0; t < 4; ++t) { acc[t].x = 0; acc[t].y = 0; }
+    for (long long p = blockIdx.x * (long long)blockDim.x + threadIdx.x; p < half;
+         p += (long long)gridDim.x * blockDim.x) {
+        long long i0 = insert_zero(p, s), i1 = i0 | (1LL << s);
+        C2 k0 = k[i0], k1 = k[i1], q0 = q[i0], q1 = q[i1];
+        C2 n[2], m[2];
+        n[0] = cadd(cmul(u[0], k0), cmul(u[1], k1));
+        n[1] = cadd(cmul(u[2], k0), cmul(u[3], k1));
+        m[0] = cadd(cmul(v[0], q0), cmul(v[1], q1));
+        m[1] = cadd(cmul(v[2], q0), cmul(v[3], q1));
+        k[i0] = n[0]; k[i1] = n[1]; q[i0] = m[0]; q[i1] = m[1];
+        if (want)
+            for (int i = 0; i < 2; ++i)
+                for (int j = 0; j < 2; ++j) acc[2 * i + j] = cadd(acc[2 * i + j], cmul(m[i], n[j]));
+    }
+    if (!want) return;
+    R* o = rout + b * 8;
+    for (int t = 0; t < 4; ++t) {
+        R re = warp_sum(acc[t].x), im = warp_sum(acc[t].y);
+        if ((threadIdx.x & 31) == 0) { atomicAdd(o + 2 * t, re); atomicAdd(o + 2 * t + 1, im); }
+    }
+}
+
+/* the same for a 2-wire gate on bits shi > slo (4 x 4 matrices, R with 4 * 4 * 2 reals) */
+extern "C" __global__ void sv_adj2q_SFX(C2* ket, C2* bra, const C2* mk, const C2* mb, R* rout,
+                                        long long quarter, int shi, int slo, int bmk, int bmb,
+                                        int want) {
+    long long b = blockIdx.y, row = 4 * quarter;
+    C2* k = ket + b * row;
+    C2* q = bra + b * row;
+    const C2* u = mk + (bmk ? b : 0) * 16;
+    const C2* v = mb + (bmb ? b : 0) * 16;
+    C2 acc[16];
+    for (int t = 0; t < 16; ++t) { acc[t].x = 0; acc[t].y = 0; }
+    for (long long p = blockIdx.x * (long long)blockDim.x + threadIdx.x; p < quarter;
+         p += (long long)gridDim.x * blockDim.x) {
+        long long base = insert_zero(insert_zero(p, slo), shi);
+        long long idx[4] = {base, base | (1LL << slo), base | (1LL << shi),
+                            base | (1LL << shi) | (1LL << slo)};
+        C2 kv[4], qv[4], n[4], m[4];
+        for (int t = 0; t < 4; ++t) { kv[t] = k[idx[t]]; qv[t] = q[idx[t]]; }
+        for (int l = 0; l < 4; ++l) {
+            C2 a = cmul(u[4 * l], kv[0]), c = cmul(v[4 * l], qv[0]);
+            for (int t = 1; t < 4; ++t) {
+                a = cadd(a, cmul(u[4 * l + t], kv[t]));
+                c = cadd(c, cmul(v[4 * l + t], qv[t]));
+            }
+            n[l] = a; m[l] = c;
+        }
+        for (int t = 0; t < 4; ++t) { k[idx[t]] = n[t]; q[idx[t]] = m[t]; }
+        if (want)
+            for (int i = 0; i < 4; ++i)
+                for (int j = 0; j < 4; ++j) acc[4 * i + j] = cadd(acc[4 * i + j], cmul(m[i], n[j]));
+    }
+    if (!want) return;
+    R* o = rout + b * 32;
+    for (int t = 0; t < 16; ++t) {
+        R re = warp_sum(acc[t].x), im = warp_sum(acc[t].y);
+        if ((threadIdx.x & 31) == 0) { atomicAdd(o + 2 * t, re); atomicAdd(o + 2 * t + 1, im); }
+    }
+}
+
 /* per-row logsumexp(x) - x[label] of [N, C] logits; one thread per row */
 extern "C" __global__ void xent_SFX(const R* x, const long long* lab, R* out, long long n,
                                     long long c) {
@@ -228,7 +302,8 @@ extern "C" __global__ void adam_SFX(const R* p, const R* g, const R* m1, const R
 """
 
 #: Every kernel name (without the dtype suffix).
-KERNELS = ("sv_1q", "sv_2q", "sv_diag", "sv_affine", "sv_pauli", "sv_overlap", "xent",
+KERNELS = ("sv_1q", "sv_2q", "sv_diag", "sv_affine", "sv_pauli", "sv_overlap", "sv_adj1q",
+           "sv_adj2q", "xent",
            "xent_bwd", "sgd", "adam")
 
 

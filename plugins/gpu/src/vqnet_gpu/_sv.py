@@ -224,6 +224,33 @@ class SvOps:
         q = xp.stack([psi[:, i] for i in idx], axis=2)  # [Bq, rest, d]
         return xp.matmul(p, q)
 
+    def _adjoint_step(self, ket: Any, brac: Any, n: int, wires: Sequence[int], mket: Any,
+                      mbra: Any, want: bool) -> Any:
+        """One gate of the adjoint sweep on a device, in place on both (owned, full-batch)
+        states in one pass, the overlap ``[Bo, d, d]`` accumulated in the same pass."""
+        xp = self.xp
+        bo = ket.shape[0]
+        mk, mb = _dense(xp, mket), _dense(xp, mbra)
+        d = mk.shape[1]
+        rdt = np.float32 if ket.dtype == np.complex64 else np.float64
+        rout = xp.zeros((bo, d, d, 2), dtype=rdt)
+        real = self._real(ket)
+        if len(wires) == 1:
+            work = 2 ** (n - 1)
+            geo = (np.int64(work), np.int32(n - 1 - int(wires[0])))
+            name = "sv_adj1q"
+        else:
+            work = 2 ** (n - 2)
+            geo = (np.int64(work), np.int32(n - 1 - int(wires[0])),
+                   np.int32(n - 1 - int(wires[1])))
+            name = "sv_adj2q"
+        blocks = max(1, min((work + _THREADS - 1) // _THREADS, 1024))
+        self.cuda.fn(name, real)(
+            (blocks, bo), (_THREADS,),
+            (ket, brac, mk, mb, rout) + geo + (np.int32(mk.shape[0] > 1),
+                                               np.int32(mb.shape[0] > 1), np.int32(bool(want))))
+        return rout.view(ket.dtype).reshape(bo, d, d)
+
     # ---- gate runs -------------------------------------------------------------------
     def apply_seq(self, state: Any, n: int, gates: Sequence[tuple[Sequence[int], Any]],
                   inplace: bool) -> Any:
@@ -254,6 +281,13 @@ class SvOps:
             and not _shares(xp, ket, brac)
         out = []
         for wires, mket, mbra, want in gates:
+            if self.cuda is not None and mine_k and mine_b and ket.shape[0] == bo \
+                    and brac.shape[0] == bo:
+                r = self._adjoint_step(ket, brac, n, wires, mket, mbra, want)
+                if want:
+                    out.append(xp.ascontiguousarray(xp.diagonal(r, axis1=1, axis2=2))
+                               if mket.ndim == 2 else r)
+                continue
             ket = self.apply_any(ket, n, wires, mket,
                                  ket if mine_k and ket.shape[0] == bo else None)
             brac = self.apply_any(brac, n, wires, mbra,
@@ -271,6 +305,17 @@ class SvOps:
         if brac.shape[0] != bo:
             brac = xp.broadcast_to(brac, (bo, 2**n))
         return ket, brac, out
+
+
+def _dense(xp: Any, m: Any) -> Any:
+    """A gate ``[Bm, d, d]``; a diagonal ``[Bm, d]`` spread onto one."""
+    if m.ndim != 2:
+        return xp.ascontiguousarray(m)
+    bm, d = m.shape
+    out = xp.zeros((bm, d, d), dtype=m.dtype)
+    idx = xp.arange(d)
+    out[:, idx, idx] = m
+    return out
 
 
 def _shares(xp: Any, a: Any, b: Any) -> bool:
