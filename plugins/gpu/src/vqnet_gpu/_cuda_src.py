@@ -12,6 +12,9 @@ row-major; a batch of 1 broadcasts (``bs``/``bm`` flags: 0 means "row 0 for ever
 from __future__ import annotations
 
 _TEMPLATE = r"""
+#ifndef VQ_HOST
+#define VQ_SMEM extern __shared__ __align__(16) unsigned char vq_smem[]
+#endif
 typedef R_T R;
 struct C2 { R x, y; };
 
@@ -78,6 +81,53 @@ extern "C" __global__ void sv_diag_SFX(const C2* src, C2* dst, const C2* diag, l
         int l = (int)((i >> s0) & 1);
         if (s1 >= 0) l = 2 * l + (int)((i >> s1) & 1);
         dst[t] = cmul(diag[(bm ? b : 0) * d + l], src[(bs ? b : 0) * dim + i]);
+    }
+}
+
+/* a run of 1- and 2-wire gates whose bits are all below kb, on blocks of 2^kb consecutive
+   amplitudes held in shared memory: one pass over the state for the whole run. bits[2g],
+   bits[2g + 1] are gate g's bits (the second -1 for one wire; else shi > slo); mats
+   [ngates, nbm, 16] (a 2x2 in the first 4); each CUDA block walks blocks of the state. */
+extern "C" __global__ void sv_block_SFX(const C2* src, C2* dst, const C2* mats, const int* bits,
+                                        int ngates, int kb, long long dim, int bs, int nbm,
+                                        long long nblk) {
+    VQ_SMEM;
+    C2* sm = (C2*)vq_smem;
+    long long L = 1LL << kb, per_row = dim >> kb;
+    for (long long blk = blockIdx.x; blk < nblk; blk += gridDim.x) {
+        long long b = blk / per_row, h = blk - b * per_row;
+        const C2* in = src + (bs ? b : 0) * dim + h * L;
+        C2* out = dst + b * dim + h * L;
+        for (long long i = threadIdx.x; i < L; i += blockDim.x) sm[i] = in[i];
+        __syncthreads();
+        for (int g = 0; g < ngates; ++g) {
+            int s0 = bits[2 * g], s1 = bits[2 * g + 1];
+            const C2* m = mats + ((long long)g * nbm + (nbm > 1 ? b : 0)) * 16;
+            if (s1 < 0) {
+                for (long long p = threadIdx.x; p < L / 2; p += blockDim.x) {
+                    long long i0 = insert_zero(p, s0), i1 = i0 | (1LL << s0);
+                    C2 a0 = sm[i0], a1 = sm[i1];
+                    sm[i0] = cadd(cmul(m[0], a0), cmul(m[1], a1));
+                    sm[i1] = cadd(cmul(m[2], a0), cmul(m[3], a1));
+                }
+            } else {
+                for (long long p = threadIdx.x; p < L / 4; p += blockDim.x) {
+                    long long base = insert_zero(insert_zero(p, s1), s0);
+                    long long idx[4] = {base, base | (1LL << s1), base | (1LL << s0),
+                                        base | (1LL << s0) | (1LL << s1)};
+                    C2 v[4];
+                    for (int k = 0; k < 4; ++k) v[k] = sm[idx[k]];
+                    for (int l = 0; l < 4; ++l) {
+                        C2 acc = cmul(m[4 * l], v[0]);
+                        for (int k = 1; k < 4; ++k) acc = cadd(acc, cmul(m[4 * l + k], v[k]));
+                        sm[idx[l]] = acc;
+                    }
+                }
+            }
+            __syncthreads();
+        }
+        for (long long i = threadIdx.x; i < L; i += blockDim.x) out[i] = sm[i];
+        __syncthreads();
     }
 }
 
@@ -302,8 +352,8 @@ extern "C" __global__ void adam_SFX(const R* p, const R* g, const R* m1, const R
 """
 
 #: Every kernel name (without the dtype suffix).
-KERNELS = ("sv_1q", "sv_2q", "sv_diag", "sv_affine", "sv_pauli", "sv_overlap", "sv_adj1q",
-           "sv_adj2q", "xent",
+KERNELS = ("sv_1q", "sv_2q", "sv_diag", "sv_block", "sv_affine", "sv_pauli", "sv_overlap",
+           "sv_adj1q", "sv_adj2q", "xent",
            "xent_bwd", "sgd", "adam")
 
 

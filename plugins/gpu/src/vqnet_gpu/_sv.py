@@ -16,6 +16,8 @@ import numpy as np
 
 _COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 _THREADS = 256
+#: low index bits one shared-memory block of ``sv_block`` covers, by amplitude size: 32 KiB
+BLOCK_BITS = {8: 12, 16: 11}
 
 
 def insert_zero(xp: Any, p: Any, s: int) -> Any:
@@ -224,6 +226,31 @@ class SvOps:
         q = xp.stack([psi[:, i] for i in idx], axis=2)  # [Bq, rest, d]
         return xp.matmul(p, q)
 
+    def _apply_block(self, state: Any, n: int, gates: Sequence[tuple[Sequence[int], Any]],
+                     kb: int, bo: int, out: Any) -> Any:
+        """Gates whose bits are all below ``kb`` in one pass: blocks of ``2^kb`` amplitudes
+        in shared memory (``sv_block``), into ``out`` (may be ``state``) or a new array."""
+        xp = self.xp
+        src = xp.ascontiguousarray(state)
+        if out is None:
+            out = xp.empty((bo, 2**n), dtype=state.dtype)
+        nbm = max(m.shape[0] for _, m in gates)
+        mats = xp.zeros((len(gates), nbm, 16), dtype=state.dtype)
+        bits = np.full(2 * len(gates), -1, dtype=np.int32)
+        for g, (wires, m) in enumerate(gates):
+            dm = _dense(xp, m)
+            d = dm.shape[1]
+            mats[g, :, :d * d] = dm.reshape(dm.shape[0], d * d)
+            for k, w in enumerate(wires):
+                bits[2 * g + k] = n - 1 - int(w)
+        nblk = bo * 2 ** (n - kb)
+        self.cuda.fn("sv_block", self._real(state))(
+            (max(1, min(nblk, 65535)),), (_THREADS,),
+            (src, out, mats, xp.asarray(bits), np.int32(len(gates)), np.int32(kb),
+             np.int64(2**n), np.int32(src.shape[0] > 1), np.int32(nbm), np.int64(nblk)),
+            shared_mem=(2**kb) * state.dtype.itemsize)
+        return out
+
     def _adjoint_step(self, ket: Any, brac: Any, n: int, wires: Sequence[int], mket: Any,
                       mbra: Any, want: bool) -> Any:
         """One gate of the adjoint sweep on a device, in place on both (owned, full-batch)
@@ -259,9 +286,20 @@ class SvOps:
         bo = max([state.shape[0]] + [m.shape[0] for _, m in gates])
         cur = state
         mine = inplace and self.owned(state) and state.shape[0] == bo
-        for wires, mat in gates:
+        kb = min(n, BLOCK_BITS[state.dtype.itemsize])
+        i = 0
+        while i < len(gates):
+            j = i
+            if self.cuda is not None:  # a run of gates on the low bits: one blocked pass
+                while j < len(gates) and all(n - 1 - w < kb for w in gates[j][0]):
+                    j += 1
             target = cur if mine and cur.shape[0] == bo else None
-            cur = self.apply_any(cur, n, wires, mat, target)
+            if j - i >= 2:
+                cur = self._apply_block(cur, n, gates[i:j], kb, bo, target)
+                i = j
+            else:
+                cur = self.apply_any(cur, n, gates[i][0], gates[i][1], target)
+                i += 1
             mine = True
         if cur.shape[0] != bo:
             cur = self.xp.broadcast_to(cur, (bo, 2**n))
