@@ -40,7 +40,7 @@ step() {  # step NAME LIMIT_SECONDS COMMAND...
     rc=$?
     local what="rc=$rc"
     (( rc == 124 )) && what="TIMED OUT after ${limit}s"
-    note "$name: $what ($(( SECONDS - t ))s) $(grep -E '^(=+ )?[0-9]+ (passed|failed|skipped)|passed|failed' "$OUT/$name.log" | tail -1)"
+    note "$name: $what ($(( SECONDS - t ))s) $(grep -E '[0-9]+ (passed|failed|skipped|error)' "$OUT/$name.log" | grep -v '^SKIPPED' | tail -1 | cut -c1-200)"
 }
 
 if ls "$WHL"/*.whl > /dev/null 2>&1; then
@@ -58,9 +58,9 @@ if [[ $MODE == all || $MODE == tests ]]; then
     step plugin_tests 150 "$PY" -m pytest "$REPO/plugins/gpu/tests" -p no:cacheprovider -rs \
         --timeout=120
     step spec_array 200 "$PY" -m pytest --pyargs vqnet_spec --vqnet-array gpu \
-        --vqnet-xfails "$REPO/plugins/gpu/xfails.toml" -p no:cacheprovider -rs -q --timeout=120
+        --vqnet-xfails "$REPO/plugins/gpu/xfails.toml" -p no:cacheprovider -rs --timeout=120
     step spec_machine 120 env VQNET_BACKEND=gpu "$PY" -m pytest --pyargs vqnet_spec \
-        --vqnet-machine statevector -p no:cacheprovider -rs -q --timeout=120
+        --vqnet-machine statevector -p no:cacheprovider -rs --timeout=120
 fi
 if [[ $MODE == all || $MODE == bench ]]; then
     step bench 240 "$PY" "$REPO/benchmarks/gpu_w2_w3.py" --budget 12 --repeats 3 \
