@@ -79,3 +79,32 @@ def test_info_lists_unavailable_backend(monkeypatch):
     monkeypatch.setattr(cli, "load_entry_point", lambda group, name, what: NoDevice)
     row = cli._describe(cli.ARRAY_GROUP, "nodev", "array backend", True)
     assert row["status"] == f"unavailable: {REASON}"
+
+
+def test_to_cpu_of_device_data_without_vqnet_cpu(monkeypatch):
+    """``to("cpu")`` of data on a device backend, where no ``cpu`` backend is installed, moves
+    it to the host (``numpy``); host data stays where it is. The move is differentiable."""
+    import vqnet_core as vq
+    from vqnet_core.backend import Capabilities, register_backend
+    from vqnet_core.backend import registry as reg
+    from vqnet_core.backend.numpy_backend import NumpyBackend
+
+    class FakeDevice(NumpyBackend):
+        name = "spec-fake-device"
+        capabilities = Capabilities(device="fake")
+
+    register_backend(FakeDevice())
+    real = reg.list_entry_points
+    monkeypatch.setattr(reg, "list_entry_points",
+                        lambda group: {k: v for k, v in real(group).items() if k != "cpu"})
+    monkeypatch.delitem(reg._instances, "cpu", raising=False)
+    t = vq.tensor([1.0, 2.0], requires_grad=True)
+    assert t.to("cpu") is t
+    d = t.to("spec-fake-device")
+    assert d.device == "fake"
+    h = d.to("cpu")
+    assert h.backend == "numpy" and h.tolist() == [1.0, 2.0]
+    (h * 2).sum().backward()
+    assert t.grad.tolist() == [2.0, 2.0]
+    with pytest.raises(vb.UnknownBackendError):
+        d.to("no-such-backend")

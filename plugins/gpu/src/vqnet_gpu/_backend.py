@@ -99,12 +99,11 @@ class _KernelMixin:
 
     def k_relu(self, x):
         """``max(x, 0)`` (NaN stays NaN)."""
-        return self.xp.maximum(x, self.xp.zeros((), dtype=x.dtype))
+        return self.xp.maximum(x, x.dtype.type(0))  # a scalar argument, no device allocation
 
     def k_relu_backward(self, g, x):
         """``where(x <= 0, 0, g)``."""
-        xp = self.xp
-        return xp.where(x <= 0, xp.zeros((), dtype=g.dtype), g)
+        return self.xp.where(x <= 0, g.dtype.type(0), g)
 
     def k_sgd_step(self, p, g, buf, lr, momentum, dampening, nesterov, weight_decay,
                    maximize):

@@ -175,7 +175,7 @@ class NnOps:
         n, c, h, wd = xshape
         ho, wo = g.shape[2:]
         dxp = xp.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=g.dtype)
-        zero = xp.zeros((), dtype=g.dtype)
+        zero = g.dtype.type(0)
         for k in range(kh * kw):
             i, j = divmod(k, kw)
             tap(dxp, i, j, stride, dilation, ho, wo)[...] += xp.where(idx == k, g, zero)
@@ -215,7 +215,7 @@ class NnOps:
         if mean is None:
             mean = xs.mean(axis=(0, 2))
             var = xp.square(xs - mean[:, None]).mean(axis=(0, 2))
-        scale = 1 / xp.sqrt(var + xp.asarray(eps, dtype=x.dtype))
+        scale = 1 / xp.sqrt(var + x.dtype.type(eps))
         if weight is not None:
             scale = scale * weight
         shift = -mean * scale if bias is None else bias - mean * scale
@@ -226,7 +226,7 @@ class NnOps:
         xp = self.xp
         flat = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
         xs, gs = x.reshape(flat), g.reshape(flat)
-        invstd = 1 / xp.sqrt(var + xp.asarray(eps, dtype=x.dtype))
+        invstd = 1 / xp.sqrt(var + x.dtype.type(eps))
         xhat = (xs - mean[:, None]) * invstd[:, None]
         sum_g, sum_gx = gs.sum(axis=(0, 2)), (gs * xhat).sum(axis=(0, 2))
         dx = None
