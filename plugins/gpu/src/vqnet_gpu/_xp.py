@@ -222,12 +222,33 @@ class XpBackend(ArrayBackend):
         return out
 
     def _add_at(self, out, key, values):
+        """``add.at(out, key, values)`` in place. On CuPy that is a scatter with atomicAdd,
+        which exists for some dtypes only: complex is split into its real and imaginary
+        parts, and any other dtype CuPy refuses is done on the host (correct, not fast)."""
         xp = self.xp
-        if xp is np or hasattr(xp.add, "at"):
-            xp.add.at(out, key, values)
-        else:  # older CuPy
-            import cupyx
-            cupyx.scatter_add(out, key, values)
+        if xp is np:
+            np.add.at(out, key, values)
+            return
+        try:
+            if hasattr(xp.add, "at"):
+                xp.add.at(out, key, values)
+            else:  # older CuPy
+                import cupyx
+                cupyx.scatter_add(out, key, values)
+            return
+        except Exception:  # noqa: BLE001  an unsupported dtype: TypeError, a compile error
+            if out.dtype.kind != "c":
+                host = xp.asnumpy(out)
+                hkey = tuple(xp.asnumpy(k) if isinstance(k, xp.ndarray) else k
+                             for k in (key if isinstance(key, tuple) else (key,)))
+                np.add.at(host, hkey, xp.asnumpy(xp.asarray(values)))
+                out[...] = xp.asarray(host)
+                return
+        v = xp.asarray(values)
+        re, im = xp.ascontiguousarray(out.real), xp.ascontiguousarray(out.imag)
+        self._add_at(re, key, xp.real(v))
+        self._add_at(im, key, xp.imag(v))
+        out[...] = re + 1j * im
 
     def pad(self, a, pads, value):
         return self.xp.pad(a, tuple(tuple(p) for p in pads), mode="constant",
