@@ -6,14 +6,17 @@ CuPy's). Every kernel loops grid-stride, so one thread does all the work.
 
 This checks each kernel's index arithmetic and formulas and the Python side's argument lists
 (order, types, flags) against the conformance suite's kernel checks -- everything but the
-device: parallel execution, the warp reductions and atomics, NVRTC and CuPy's launch. It skips
-without a C++ compiler."""
+device: parallel execution, the warp reductions and atomics, NVRTC and CuPy's launch. The
+checks run once more with the kernels built with AddressSanitizer (every index in bounds). It
+skips without a C++ compiler."""
 
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -75,22 +78,33 @@ class HostKernels:
         return launch
 
 
-@pytest.fixture(scope="module")
-def host_backend(tmp_path_factory):
-    cxx = shutil.which("g++") or shutil.which("c++")
-    if cxx is None:
-        pytest.skip("no C++ compiler: the CUDA sources cannot be run on the host")
-    d = tmp_path_factory.mktemp("cudahost")
+def find_cxx() -> str | None:
+    return shutil.which("g++") or shutil.which("c++")
+
+
+def build_host_kernels(d, cxx: str) -> HostKernels:
+    """Both precisions' CUDA sources compiled for the host into ``d`` (with AddressSanitizer
+    when ``VQNET_GPU_HOST_ASAN`` is set)."""
     libs = {}
     for real in ("float", "double"):
         src = d / f"k_{real}.cpp"
         src.write_text(PRELUDE + _cuda_src.source(real))
         so = d / f"k_{real}.so"
-        run = subprocess.run([cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-o", str(so),
-                              str(src)], capture_output=True, text=True, timeout=300)
+        asan = ["-fsanitize=address", "-fno-omit-frame-pointer"] if os.environ.get(
+            "VQNET_GPU_HOST_ASAN") else []
+        run = subprocess.run([cxx, "-std=c++17", "-O1", "-g", "-shared", "-fPIC", *asan, "-o",
+                              str(so), str(src)], capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
         libs[real] = ctypes.CDLL(str(so))
-    kern = HostKernels(libs)
+    return HostKernels(libs)
+
+
+@pytest.fixture(scope="module")
+def host_backend(tmp_path_factory):
+    cxx = find_cxx()
+    if cxx is None:
+        pytest.skip("no C++ compiler: the CUDA sources cannot be run on the host")
+    kern = build_host_kernels(tmp_path_factory.mktemp("cudahost"), cxx)
 
     class HostKernelBackend(HostEmulationBackend):
         name = "gpu-hostkernels"
@@ -195,3 +209,35 @@ def test_blocked_gate_runs_cover_low_and_high_wires(host_backend, monkeypatch):
             got = host_backend.k_sv_apply_seq(st.copy(), n, gates, inplace=inplace)
             np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-9 * np.abs(ref).max())
     assert used.count("sv_block") >= 8, used
+
+
+def test_host_kernels_under_address_sanitizer(tmp_path):
+    """This module's kernel checks again in a child process with the kernels built with
+    AddressSanitizer (gcc's runtime preloaded): an index past an array's end -- which on a GPU
+    reads garbage or faults -- fails the run."""
+    if os.environ.get("VQNET_GPU_HOST_ASAN"):
+        pytest.skip("already under AddressSanitizer")
+    gcc = shutil.which("gcc")
+    lib = subprocess.run([gcc, "-print-file-name=libasan.so"], capture_output=True, text=True,
+                         check=False).stdout.strip() if gcc else ""
+    if not os.path.isabs(lib):
+        pytest.skip("gcc's AddressSanitizer runtime (libasan.so) was not found")
+    env = {**os.environ, "VQNET_GPU_HOST_ASAN": "1", "LD_PRELOAD": lib,
+           "ASAN_OPTIONS": "detect_leaks=0:allocator_may_return_null=1"}
+    run = subprocess.run([sys.executable, "-m", "pytest", __file__, "-p", "no:cacheprovider",
+                          "-k", "conformance or blocked or w2"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "passed" in run.stdout, run.stdout[-2000:]
+    # and the sanitizer is really there: a planted overrun (a 3-qubit launch on a 2-qubit
+    # state) aborts the child
+    plant = (f"import sys, pathlib; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+             "import numpy as np, test_cuda_host as t; "
+             f"k = t.build_host_kernels(pathlib.Path({str(tmp_path)!r}), t.find_cxx()); "
+             "st = np.zeros((1, 4), complex); m = np.eye(2, dtype=complex)[None]; "
+             "k.fn('sv_1q', 'double')((1,), (1,), (st, st, m, np.int64(4), np.int32(2), "
+             "np.int32(0), np.int32(0), np.int64(4)))")
+    bad = subprocess.run([sys.executable, "-c", plant], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert bad.returncode != 0 and "AddressSanitizer" in bad.stderr, bad.stderr[-2000:]
+
