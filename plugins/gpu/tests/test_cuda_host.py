@@ -176,7 +176,7 @@ def test_machine_suite_through_the_host_compiled_kernels(host_backend, pytester,
                         lambda self, name, real: used.append(name) or orig(self, name, real))
     with vq.backend(host_backend):
         res = pytester.runpytest_inprocess("--pyargs", "vqnet_spec", "--vqnet-machine",
-                                           "statevector", "-p", "no:cacheprovider", "-q")
+                                           "statevector", "-p", "no:cacheprovider")
     out = res.stdout.str()
     assert res.ret == pytest.ExitCode.OK, out[-4000:]
     assert res.parseoutcomes().get("passed", 0) > 50, out[-2000:]

@@ -174,7 +174,7 @@ def test_statevector_machine_suite_on_the_emulation(tmp_path):
 
     env = {**os.environ, "VQNET_BACKEND": "gpu-emulated"}
     run = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "vqnet_spec",
-                          "--vqnet-machine", "statevector", "-p", "no:cacheprovider", "-q"],
+                          "--vqnet-machine", "statevector", "-p", "no:cacheprovider"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and "failed" not in run.stdout.splitlines()[-1]
