@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the wheels that plugins/gpu/device_check.sh installs on a lent GPU machine (Python 3.12,
 # CUDA 13, cupy-cuda13x, torch, pytest, numpy, pluggy and tqdm already there; no package
-# index): vqnet, vqnet-spec and vqnet-gpu from this clone, plus stevedore (the one core
-# dependency that image lacks), into .whl/ (git-ignored), which the run names in `carry`.
+# index): stevedore (the one core dependency that image lacks) and, as the fallback should the
+# build from the copied tree fail there, vqnet, vqnet-spec and vqnet-gpu, into .whl/
+# (git-ignored), which the run names in `carry`.
 #
 #     tools/gpu_wheelhouse.sh            # here, where pip reaches the index
 #     # then, with the device tool: run(command="bash plugins/gpu/device_check.sh", carry=[".whl"])

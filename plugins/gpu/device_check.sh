@@ -6,10 +6,12 @@
 #   device: run(command="bash plugins/gpu/device_check.sh", carry=[".whl"], timeout_s=600)
 #
 # Steps (each with its own time limit, all inside DEADLINE seconds, default 560), each writing
-# one log under $OUT (or /tmp/vqnet-gpu-check): info.log (nvidia-smi, vqnet info), plugin_tests.log
+# one log under $OUT (or /tmp/vqnet-gpu-check): install.log, info.log (nvidia-smi, vqnet info,
+# a few ops on the device, every RawKernel through NVRTC), plugin_tests.log
 # (plugins/gpu/tests), spec_array.log (pytest --pyargs vqnet_spec --vqnet-array gpu),
 # spec_machine.log (the statevector machine suite with VQNET_BACKEND=gpu), bench.log +
-# bench.json (benchmarks/gpu_w2_w3.py), and summary.txt (each step's exit status and seconds).
+# bench.json (benchmarks/gpu_w2_w3.py), and summary.txt (each step's exit status and seconds):
+# 8 files, the most the device tool brings back.
 #
 #   bash plugins/gpu/device_check.sh [all|tests|bench]   # default: all
 #
@@ -43,17 +45,43 @@ step() {  # step NAME LIMIT_SECONDS COMMAND...
     note "$name: $what ($(( SECONDS - t ))s) $(grep -E '[0-9]+ (passed|failed|skipped|error)' "$OUT/$name.log" | grep -v '^SKIPPED' | tail -1 | cut -c1-200)"
 }
 
-if ls "$WHL"/*.whl > /dev/null 2>&1; then
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/vqnet-site "$WHL"/*.whl || { note "install of $WHL failed"; exit 1; }
-    export PYTHONPATH=/tmp/vqnet-site${PYTHONPATH:+:$PYTHONPATH}
-    note "installed $(ls "$WHL" | tr '\n' ' ')into /tmp/vqnet-site"
+# vqnet, vqnet-spec and vqnet-gpu from this very tree (setuptools is on the image), so they
+# are never older than the code; the wheels of .whl/ for the rest (stevedore), and for those
+# three too if the build from source fails
+PIP=("$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade
+     --target /tmp/vqnet-site)
+THIRD=$(ls "$WHL"/*.whl 2>/dev/null | grep -v -E '/vqnet(_spec|_gpu)?-[0-9]' || true)
+if "${PIP[@]}" --no-build-isolation "$REPO" "$REPO/spec" "$REPO/plugins/gpu" $THIRD \
+        > "$OUT/install.log" 2>&1; then
+    note "installed vqnet, vqnet-spec, vqnet-gpu from $REPO and $(echo $THIRD | xargs -n1 basename 2>/dev/null | tr '\n' ' ')into /tmp/vqnet-site"
+elif ls "$WHL"/*.whl > /dev/null 2>&1 && "${PIP[@]}" "$WHL"/*.whl >> "$OUT/install.log" 2>&1; then
+    note "the build from source failed (install.log); installed the wheels of $WHL instead"
 else
-    note "no wheels in $WHL: using the vqnet / vqnet-gpu already installed for $PY"
+    note "no install (see install.log): using the vqnet / vqnet-gpu already installed for $PY"
 fi
+[[ -d /tmp/vqnet-site ]] && export PYTHONPATH=/tmp/vqnet-site${PYTHONPATH:+:$PYTHONPATH}
 
-INFO="import vqnet_core, vqnet_gpu; from vqnet_core.cli import main; main(['info'])"
-step info 60 bash -c "nvidia-smi || true; $PY -c \"$INFO\""
+cat > "$WORK/smoke.py" <<'PYEOF'
+# the first signal: vqnet info, then a few ops on "gpu" and every RawKernel through NVRTC
+import time
+import vqnet_core as vq
+import vqnet_gpu
+from vqnet_core.cli import main
+main(["info"])
+st = vqnet_gpu.device_status()
+print("device:", st)
+if st.available:
+    B = vq.get_backend("gpu")
+    with vq.backend("gpu"):
+        print("ones(3) * 2 on gpu:", (vq.ones(3) * 2).tolist())
+    from vqnet_gpu._cuda_src import KERNELS
+    for real in ("float", "double"):
+        t = time.perf_counter()
+        for k in KERNELS:
+            B.cuda.fn(k, real)
+        print(f"NVRTC compiled {len(KERNELS)} kernels ({real}) in {time.perf_counter() - t:.1f} s")
+PYEOF
+step info 90 bash -c "nvidia-smi || true; $PY smoke.py"
 if [[ $MODE == all || $MODE == tests ]]; then
     step plugin_tests 150 "$PY" -m pytest "$REPO/plugins/gpu/tests" -p no:cacheprovider -rs \
         --timeout=120
