@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from .backend.protocol import BackendUnavailableError
 from .backend.registry import GROUP as ARRAY_GROUP
 from .backend.registry import list_entry_points, load_entry_point
 
@@ -32,6 +33,9 @@ def _describe(group: str, name: str, what: str, do_import: bool) -> dict[str, An
     try:
         obj = load_entry_point(group, name, what)
         inst = obj() if isinstance(obj, type) else obj
+    except BackendUnavailableError as exc:  # installed, but not on this machine: say why
+        row["status"] = f"unavailable: {exc}"
+        return row
     except Exception as exc:  # a broken plugin is reported, never fatal
         row["status"] = f"import failed: {type(exc).__name__}: {exc}"
         return row

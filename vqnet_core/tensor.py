@@ -247,7 +247,14 @@ class QTensor:
     def to(self, target: Any) -> QTensor:
         """Move to another array backend (by name) or cast to a dtype.
 
-        ``to("cpu")`` with no ``cpu`` backend installed keeps host data where it is.
+        ``to("gpu")`` moves the data into GPU memory (backend ``gpu``, the vqnet-gpu plugin);
+        ``to("numpy")`` / ``to("cpu")`` back to the host. ``to("cpu")`` with no ``cpu``
+        backend installed keeps host data where it is and moves device data to ``numpy``.
+        The move is differentiable (the gradient moves back).
+
+        >>> import vqnet_core as vq
+        >>> vq.tensor([1.0, 2.0]).to("numpy").backend
+        'numpy'
         """
         from .backend.registry import UnknownBackendError, get_backend
 
@@ -256,9 +263,11 @@ class QTensor:
         try:
             B = get_backend(target)
         except UnknownBackendError:
-            if target == "cpu" and self._b.capabilities.device == "cpu":
+            if target != "cpu":
+                raise
+            if self._b.capabilities.device == "cpu":
                 return self
-            raise
+            B = get_backend("numpy")
         if B is self._b:
             return self
         src = self._b

@@ -11,6 +11,7 @@ tests that live inside the ``vqnet_spec`` package. Usage::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ class _State:
         self.suite_items = 0
         self.xfailed_items = 0
         self.deselected_items = 0
+        self.unavailable: str | None = None  # why the array backend cannot run here
+        self.machine_unavailable: str | None = None  # why the machines' backend cannot
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,14 +73,39 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash[_STATE]
     if session.config.getoption("--vqnet-array") is None:
+        if state.machine is not None:  # the machine runs on the default (VQNET_BACKEND) backend
+            from vqnet_core.backend import get_backend
+            try:
+                get_backend()
+            except Exception as exc:
+                if not _is_unavailable(exc):
+                    raise
+                state.machine_unavailable = str(exc)
         return
     from vqnet_core.backend import get_backend
 
     try:
         get_backend(state.array)
     except Exception as exc:  # unknown or broken backend: say so once, up front
+        if _is_unavailable(exc):  # installed but not on this machine: every array test skips
+            state.unavailable = str(exc)
+            return
         raise pytest.UsageError(f"vqnet-spec: --vqnet-array {state.array}: "
                                 f"{type(exc).__name__}: {exc}") from None
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is the core's ``BackendUnavailableError`` (no device, no driver...)."""
+    try:
+        from vqnet_core.backend import BackendUnavailableError
+    except ImportError:  # a core older than the error class
+        return False
+    return isinstance(exc, BackendUnavailableError)
+
+
+def _unavailable_reason(name: str, text: str) -> str:
+    """The skip reason of an unavailable backend's tests (its error names it, or we do)."""
+    return text if repr(name) in text else f"array backend {name!r} is unavailable here: {text}"
 
 
 def _kind_under_test(state: _State, kind: str) -> bool:
@@ -153,6 +181,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             s = XfailSet()
             s.add(answer, f"vqnet_conformance_xfails hook ({kind} {name!r})")
             state.sets.append((kind, s))
+    for kind, why, name in (("array", state.unavailable, state.array),
+                            ("machine", state.machine_unavailable,
+                             os.environ.get("VQNET_BACKEND", "numpy"))):
+        if why is not None:
+            skip = pytest.mark.skip(reason=_unavailable_reason(name, why))
+            for item, path in ours:
+                if path.split("/", 1)[0] == kind:
+                    item.add_marker(skip)
     for item, path in ours:
         kind = path.split("/", 1)[0]
         ids = (item.name, f"{path}::{item.name}")
@@ -188,7 +224,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(f"vqnet-spec: {state.deselected_items} tests of the other half of the "
                       "suite deselected (pass --vqnet-array / --vqnet-machine to run them)")
     bad = _unmatched(state)
-    if bad:
+    if state.unavailable is not None:
+        tr.write_line(f"vqnet-spec: array backend {state.array!r} is unavailable here, its "
+                      f"tests skip: {state.unavailable}", yellow=True)
+    if state.machine_unavailable is not None:
+        tr.write_line("vqnet-spec: the machines' array backend (VQNET_BACKEND) is unavailable "
+                      f"here, the machine tests skip: {state.machine_unavailable}", yellow=True)
+    if bad and state.unavailable is None and state.machine_unavailable is None:
         tr.write_sep("=", "vqnet-spec: expected-failure entries that match no test",
                      yellow=True)
         for e in bad:
@@ -200,7 +242,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
-    if state is not None and state.strict and _unmatched(state) and exitstatus == 0:
+    if (state is not None and state.unavailable is None and state.machine_unavailable is None
+            and state.strict and _unmatched(state) and exitstatus == 0):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -219,7 +262,12 @@ def vqnet_backend(vqnet_array_name: str) -> Any:
     """The array backend object under test (``vqnet_core.backend.get_backend(NAME)``)."""
     from vqnet_core.backend import get_backend
 
-    return get_backend(vqnet_array_name)
+    try:
+        return get_backend(vqnet_array_name)
+    except Exception as exc:
+        if _is_unavailable(exc):
+            pytest.skip(_unavailable_reason(vqnet_array_name, str(exc)))
+        raise
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from .protocol import (
     UNARY_OPS,
     ArrayBackend,
     BackendError,
+    BackendUnavailableError,
     Capabilities,
     required_primitives,
 )
@@ -34,7 +35,8 @@ from .registry import (
 )
 
 __all__ = [
-    "ArrayBackend", "Capabilities", "BackendError", "BackendImportError", "UnknownBackendError",
+    "ArrayBackend", "Capabilities", "BackendError", "BackendUnavailableError",
+    "BackendImportError", "UnknownBackendError",
     "UNARY_OPS", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS",
     "RANDOM_DISTS", "required_primitives", "available_backends", "backend", "get_backend",
     "list_entry_points", "register_backend", "set_backend",

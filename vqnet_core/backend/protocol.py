@@ -95,6 +95,16 @@ class BackendError(RuntimeError):
     """A backend cannot do what was asked (missing dtype, kernel or device)."""
 
 
+class BackendUnavailableError(BackendError):
+    """A backend is installed but cannot run on this machine (no device, no driver, a missing
+    runtime library). Its constructor raises it with the reason and what to do; ``vqnet info``
+    lists the backend as unavailable with that reason and the conformance suite skips it.
+
+    >>> str(BackendUnavailableError("backend 'gpu' is unavailable: no CUDA device"))
+    "backend 'gpu' is unavailable: no CUDA device"
+    """
+
+
 class ArrayBackend(abc.ABC):
     """Base class of every array backend. Subclasses implement the abstract primitives."""
 

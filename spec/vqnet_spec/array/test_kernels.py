@@ -476,6 +476,13 @@ def check_sv_apply_seq(B: Any, dtype: str) -> None:
                  "kernel sv_apply_seq with no gates, inplace=True", rtol, atol)
 
 
+def _magnitude(r: np.ndarray) -> float:
+    """The scale of the absolute error of a gate run: the random gates are not unitary, the
+    values grow to ~1e3-1e5 over 14 gates, and the rounding of any order of operations (a
+    GEMM, a fused kernel, an FMA) grows with the largest of them, not with each element."""
+    return max(1.0, float(np.abs(r).max(initial=0.0)))
+
+
 def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
     from vqnet_core.quantum.kernels import adjoint_seq_reference
 
@@ -492,9 +499,10 @@ def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
         assert len(got[2]) == len(ref[2]), \
             f"{what}: {len(got[2])} overlaps returned, expected {len(ref[2])} (one per want)"
         for i, (a, r) in enumerate(zip(got[:2], ref[:2])):
-            check_native(B, a, B.to_numpy(r), dtype,
+            r = B.to_numpy(r)
+            check_native(B, a, r, dtype,
                          f"{what}: {('ket', 'brac')[i]} vs adjoint_seq_reference",
-                         rtol * 20, atol * 20)
+                         rtol * 20, atol * 20 * _magnitude(r))
         for i, (a, r) in enumerate(zip(got[2], ref[2])):
             check_native(B, a, B.to_numpy(r), dtype,
                          f"{what}: overlap {i} vs adjoint_seq_reference", rtol * 50,
@@ -503,9 +511,10 @@ def check_sv_adjoint_seq(B: Any, dtype: str) -> None:
         got = kern(B.from_numpy(B.to_numpy(ket).copy()), B.from_numpy(B.to_numpy(brac).copy()),
                    n, gates, inplace=True)
         for i, (a, r) in enumerate(zip(got[:2], ref[:2])):
-            check_native(B, a, B.to_numpy(r), dtype,
+            r = B.to_numpy(r)
+            check_native(B, a, r, dtype,
                          f"{what} inplace=True: {('ket', 'brac')[i]} vs adjoint_seq_reference",
-                         rtol * 20, atol * 20)
+                         rtol * 20, atol * 20 * _magnitude(r))
         for i, (a, r) in enumerate(zip(got[2], ref[2])):
             check_native(B, a, B.to_numpy(r), dtype,
                          f"{what} inplace=True: overlap {i} vs adjoint_seq_reference",

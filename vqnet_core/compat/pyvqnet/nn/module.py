@@ -12,14 +12,8 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Par
 
 
 def _gpu_name() -> str:
-    from ..tensor.tensor import _gpu_backend
-    name = _gpu_backend()
-    if name is None:
-        import vqnet_core
-        raise RuntimeError("toGPU: no GPU array backend is installed (VQNet's GPU support is a "
-                           "backend plugin; available: "
-                           + ", ".join(vqnet_core.available_backends()) + ")")
-    return name
+    from ..tensor.tensor import _require_gpu
+    return _require_gpu()
 
 
 class Module(_CoreModule):

@@ -162,25 +162,47 @@ if _pyvqnet_leaf not in _tensor_mod._IMPLICIT_GRAD_HOOKS:
 
 # ------------------------------------------------------------------ devices
 def _gpu_backend() -> str | None:
+    """The first installed array backend whose data lives off the host, or None."""
+    return _find_gpu()[0]
+
+
+def _find_gpu() -> tuple[str | None, str]:
+    """``(name, "")`` of the first usable GPU array backend, else ``(None, why)``: an installed
+    GPU backend that cannot run here (``BackendUnavailableError``) gives its reason."""
+    from vqnet_core.backend import BackendUnavailableError
     from vqnet_core.backend.registry import available_backends, get_backend
+    why = ""
     for name in available_backends():
         try:
             if get_backend(name).capabilities.device != "cpu":
-                return name
+                return name, ""
+        except BackendUnavailableError as exc:
+            why = why or str(exc)
         except Exception:  # noqa: BLE001  a broken plugin is not a GPU
             continue
-    return None
+    return None, why
+
+
+def _require_gpu() -> str:
+    """The GPU backend ``toGPU`` moves to; a clear error when there is none (or it cannot run
+    here: no device, no driver)."""
+    name, why = _find_gpu()
+    if name is not None:
+        return name
+    import vqnet_core
+    if why:
+        raise vqnet_core.backend.BackendUnavailableError(
+            f"toGPU: no GPU array backend is available here: {why}")
+    raise RuntimeError("toGPU: no GPU array backend is installed (VQNet's GPU support is a "
+                       "backend plugin: pip install \"vqnet[gpu-cuda13]\" or "
+                       "\"vqnet[gpu-cuda12]\"; available: "
+                       + ", ".join(vqnet_core.available_backends()) + ")")
 
 
 def _move(t: _CoreQTensor, device: Any) -> _CoreQTensor:
     if device in (DEV_CPU, "cpu"):
         return t if t.device == "cpu" else t.to("numpy")
-    name = _gpu_backend()
-    if name is None:
-        raise RuntimeError("toGPU: no GPU array backend is installed (VQNet's GPU support "
-                           "is a backend plugin; available: " +
-                           ", ".join(__import__("vqnet_core").available_backends()) + ")")
-    return t.to(name)
+    return t.to(_require_gpu())
 
 
 # ------------------------------------------------------------------ functions
