@@ -53,10 +53,12 @@ def _caps_dict(caps: Any) -> dict[str, Any]:
 
 def _machine_rows(do_import: bool) -> list[dict[str, Any]]:
     """One row per static machine; a machine family (entry point ``prefix.*``) gives one row
-    per name it lists, described by its ``describe(name)`` (its machines are not built)."""
+    per name it lists, described by its ``describe(name)`` (its machines are not built),
+    except the names that are static entry points too."""
     from .quantum.registry import FAMILY_SUFFIX, machine_family
 
     rows = []
+    static = {n for n in list_entry_points(MACHINE_GROUP) if not n.endswith(FAMILY_SUFFIX)}
     for n in sorted(list_entry_points(MACHINE_GROUP)):
         if not n.endswith(FAMILY_SUFFIX):
             rows.append(_describe(MACHINE_GROUP, n, "machine", do_import))
@@ -75,6 +77,8 @@ def _machine_rows(do_import: bool) -> list[dict[str, Any]]:
             continue
         describe = getattr(fam, "describe", None)
         for name in names:
+            if name in static:  # also a static entry point: described (built) there
+                continue
             try:
                 status = describe(name) if describe is not None else "listed"
             except Exception as exc:  # noqa: BLE001

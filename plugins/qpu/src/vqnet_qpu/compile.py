@@ -15,7 +15,7 @@ whole batch is mapped with one matmul. Only the physical qubits the routed circu
 >>> from vqnet_qpu.devices import load_device
 >>> c = Circuit(2, [Operation("RY", (0,), (ParamRef(0),)), Operation("CNOT", (0, 1))])
 >>> cc = compile_circuit(load_device("qpu.example.grid3x3"), c, seed=1)
->>> len(cc.active), sorted({o.name for o in cc.ops}) <= ["CZ", "RZ", "SX", "X"]
+>>> len(cc.active), {o.name for o in cc.ops} <= {"cz", "rz", "sx", "x"}
 (2, True)
 """
 

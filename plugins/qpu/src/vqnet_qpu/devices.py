@@ -390,8 +390,11 @@ def google_available() -> bool:
 
 def load_google(processor: str) -> Device:
     """A :class:`Device` from a cirq_google virtual processor: its grid (a qubit per
-    ``GridQubit``, sorted), CZ on neighbours, and its device noise properties (T1, T_phi, Pauli
-    errors, readout errors) -- compiled to the basis ``rz, sx, x, cz``."""
+    ``GridQubit``, sorted), its device noise properties (T1, T_phi -> T2, per-gate Pauli
+    errors, readout errors ``[p(1|0), p(0|1)]``) on the basis ``rz, sx, x, cz``: the
+    processor's two-qubit entangler (sqrt-iSWAP / Sycamore on the pairs it is calibrated on) is
+    modelled as a CZ with that pair's error -- the same topology and error budget, not its
+    exact gate (an approximation, said in ``Device.notes``)."""
     if processor not in GOOGLE:
         raise DeviceError(f"no Google virtual processor {processor!r} (known: "
                           f"{', '.join(GOOGLE)})")
@@ -402,9 +405,6 @@ def load_google(processor: str) -> Device:
     import cirq_google
 
     props = cirq_google.engine.load_device_noise_properties(processor)
-    spec = cirq_google.engine.create_device_specification_from_template \
-        if hasattr(cirq_google.engine, "create_device_specification_from_template") else None
-    del spec
     qubits = sorted(props.readout_errors) if getattr(props, "readout_errors", None) \
         else sorted(props.t1_ns)
     index = {q: i for i, q in enumerate(qubits)}
@@ -421,7 +421,7 @@ def load_google(processor: str) -> Device:
                                  cirq.MeasurementGate, 0.0) * 1e-9))
     times = getattr(props, "gate_times_ns", {})
     t1q = times.get(cirq.PhasedXZGate, 25.0) * 1e-9
-    t2q = times.get(cirq.CZPowGate, 32.0) * 1e-9
+    t2q = times.get(cirq.CZPowGate, times.get(cirq.ISwapPowGate, 32.0)) * 1e-9
     gates: dict[tuple[str, tuple[int, ...]], GateCal] = {}
     pauli = getattr(props, "gate_pauli_errors", {})
     for key, err in pauli.items():
@@ -431,7 +431,7 @@ def load_google(processor: str) -> Device:
             # a Pauli error p of a 1q gate: average gate error 2p/3 (d = 2)
             for g in ("sx", "x"):
                 gates[(g, (i,))] = GateCal(2 * float(err) / 3, t1q)
-        elif gate_type is cirq.CZPowGate and len(qs) == 2 and all(q in index for q in qs):
+        elif len(qs) == 2 and all(q in index for q in qs):
             a, b = index[qs[0]], index[qs[1]]
             for pr in ((a, b), (b, a)):
                 gates[("cz", pr)] = GateCal(4 * float(err) / 5, t2q)  # d = 4: (d/(d+1)) p
@@ -441,6 +441,7 @@ def load_google(processor: str) -> Device:
             gates.setdefault((g, (i,)), GateCal(0.0, t1q))
     return Device(name=f"google.{processor}", num_qubits=n, basis_gates=("rz", "sx", "x", "cz"),
                   qubits=cals, gates=gates,
+                  notes="two-qubit entangler modelled as CZ with the calibrated Pauli error",
                   source=f"cirq_google virtual processor {processor!r} (qubits "
                          f"{', '.join(str(q) for q in qubits[:3])}, ...)")
 

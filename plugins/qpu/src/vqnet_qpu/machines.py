@@ -14,8 +14,8 @@ hardware. ``mitigation="readout"`` inverts the confusion on the shot estimates
 >>> m = get_machine("qpu.example.grid3x3")
 >>> c = Circuit(1, [Operation("RX", (0,), (ParamRef(0),))])
 >>> ev = m.execute(c, np.array([[0.0], [np.pi]]), [Expval("Z0")], shots=4000, seed=1)[0]
->>> [round(float(v), 1) for v in ev]          # readout errors pull <Z> off +-1
-[0.9, -0.9]
+>>> [bool(0.8 < abs(float(v)) < 0.99) for v in ev]     # readout errors pull <Z> off +-1
+[True, True]
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@
 >>> import numpy as np
 >>> M = np.array([[0.9, 0.2], [0.1, 0.8]])        # M[measured, true]
 >>> p = apply_confusion(np.array([[1.0, 0.0]]), [M])
->>> np.round(invert_confusion(p, [M]), 12).tolist()
+>>> (np.round(invert_confusion(p, [M]), 12) + 0.0).tolist()
 [[1.0, 0.0]]
 """
 
@@ -67,8 +67,8 @@ def readout_mitigated_counts_m3(counts: dict[str, int], mats: Sequence[np.ndarra
     n = len(mats)
     mit = mthree.M3Mitigation(None)
     # mthree's calibration matrices are [[P(0|0), P(0|1)], [P(1|0), P(1|1)]] = M[measured,
-    # true], per physical qubit; its bit strings have qubit 0 rightmost
-    mit.cals_from_matrices([np.asarray(m, dtype=np.float32) for m in reversed(mats)])
+    # true], qubit j = wire j; its bit strings have qubit 0 rightmost
+    mit.cals_from_matrices([np.asarray(m, dtype=np.float32) for m in mats])
     rev = {k[::-1]: v for k, v in counts.items()}
     quasi = mit.apply_correction(rev, list(range(n)))
     return {k[::-1]: float(v) for k, v in quasi.items()}
