@@ -69,7 +69,6 @@ def two_sample_bound(p: np.ndarray, shots: int, delta: float = 1e-6) -> float:
 def aer_simulator(fake, method: str):
     from qiskit_aer import AerSimulator
     from qiskit_aer.noise import NoiseModel, ReadoutError
-
     from vqnet_qpu.devices import load_device
 
     nm = NoiseModel.from_backend(fake, readout_error=False)
