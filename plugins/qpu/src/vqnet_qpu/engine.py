@@ -83,6 +83,11 @@ class Step:
     fused: np.ndarray | None = None  # constant gate: its whole superoperator [1, D, D]
     chan_super: np.ndarray | None = None  # the channels' superoperator on the gate's wires
     dagger: bool = False  # the gate's inverse (a folded copy, zero-noise extrapolation)
+    pre: list = field(default_factory=list)  # noiseless 1q ops on the same wire, fused before
+
+    @property
+    def trainable(self) -> bool:
+        return any(isinstance(p, ParamRef) for o in [*self.pre, self.op] for p in o.params)
 
 
 @dataclass
@@ -129,7 +134,16 @@ def build_program(cc: Compiled, gate_noise: Any, final_noise: Any = None,
     with the gate's noise (zero-noise extrapolation's local folding)."""
     if not isinstance(fold, int) or fold < 1 or fold % 2 == 0:
         raise ValueError(f"fold must be an odd positive int, got {fold!r}")
-    steps = []
+    steps: list[Step] = []
+    # noiseless one-qubit ops (virtual rz) wait on their wire and are multiplied into the next
+    # one-qubit step there (ops on other wires, and channels on them, commute with them)
+    pending: dict[int, list] = {}
+
+    def flush(w: int) -> None:
+        ops = pending.pop(w, [])
+        if ops:
+            steps.append(Step(ops[-1], (w,), pre=ops[:-1]))
+
     for i, nop in enumerate(cc.ops):
         op = nop.op
         st = Step(op, tuple(sorted(op.wires)))
@@ -137,6 +151,15 @@ def build_program(cc: Compiled, gate_noise: Any, final_noise: Any = None,
             before, after = gate_noise(nop, i)
             st.before = [ChannelStep.of(ch, w) for ch, w in before]
             st.after = [ChannelStep.of(ch, w) for ch, w in after]
+        if fold == 1 and len(st.wires) == 1:
+            w = st.wires[0]
+            if not st.before and not st.after:
+                pending.setdefault(w, []).append(op)
+                continue
+            if not st.before:
+                st.pre = pending.pop(w, [])
+        for w in st.wires:
+            flush(w)
         if st.before or st.after:
             S = np.eye(4 ** len(st.wires), dtype=complex)
             for cs in st.after:
@@ -146,13 +169,18 @@ def build_program(cc: Compiled, gate_noise: Any, final_noise: Any = None,
         for _ in range((fold - 1) // 2):
             steps.append(Step(op, st.wires, [], st.after, None, st.chan_super, dagger=True))
             steps.append(Step(op, st.wires, [], st.after, None, st.chan_super))
+    for w in sorted(pending):
+        flush(w)
     final = [ChannelStep.of(ch, w) for ch, w in (final_noise() if final_noise else [])]
     return Program(cc.num_wires, steps, final)
 
 
-def _gate_matrix(op: Any, angles: np.ndarray, dagger: bool = False) -> np.ndarray:
-    m = op_matrix(op, op_params(op, angles))  # [Bp, d, d], ascending wires
-    return np.conj(np.swapaxes(m, 1, 2)) if dagger else m
+def _gate_matrix(st: Step, angles: np.ndarray) -> np.ndarray:
+    """The step's unitary ``[Bp, d, d]`` (ascending wires; the fused ``pre`` ops first)."""
+    m = op_matrix(st.op, op_params(st.op, angles))
+    for o in reversed(st.pre):
+        m = m @ op_matrix(o, op_params(o, angles))
+    return np.conj(np.swapaxes(m, 1, 2)) if st.dagger else m
 
 
 # ---------------------------------------------------------------------------- density matrix
@@ -177,15 +205,15 @@ def density_probs(prog: Program, angles: np.ndarray, dtype: str = "complex128") 
 
     for st in prog.steps:
         chans(st.before)
-        trainable = any(isinstance(p, ParamRef) for p in st.op.params)
+        trainable = st.trainable
         if not trainable and st.fused is None:
-            U = _gate_matrix(st.op, angles, st.dagger)[0]
+            U = _gate_matrix(st, angles)[0]
             S = np.kron(U, U.conj())
             st.fused = (S if st.chan_super is None else st.chan_super @ S)[None]
         if st.fused is not None and not trainable:
             apply(st.wires, st.fused)
             continue
-        U = _gate_matrix(st.op, angles, st.dagger)  # [B, d, d]
+        U = _gate_matrix(st, angles)  # [B, d, d]
         S = np.einsum("bij,bkl->bikjl", U, U.conj()).reshape(U.shape[0], U.shape[1] ** 2, -1)
         if st.chan_super is not None:
             S = st.chan_super[None] @ S
@@ -216,7 +244,7 @@ def trajectory_probs(prog: Program, angles: np.ndarray, trajectories: int,
 
     def gate(st):
         nonlocal psi
-        U = _gate_matrix(st.op, angles, st.dagger)
+        U = _gate_matrix(st, angles)
         if U.shape[0] != 1:
             U = U[rows] if prog.noisy else U
         psi = K.apply_matrix(B, psi, k, st.wires, B.from_numpy(np.ascontiguousarray(
@@ -241,11 +269,13 @@ def trajectory_probs(prog: Program, angles: np.ndarray, trajectories: int,
         p = p / p.sum(axis=1, keepdims=True)
         u = rng.random(R)[:, None]
         j = np.minimum((u > np.cumsum(p, axis=1)).sum(axis=1), nk - 1)
+        scale = 1.0 / np.sqrt(np.maximum(p[np.arange(R), j], 1e-300))
+        if B.name == "numpy":
+            psi = _kraus_numpy(psi, k, cs, j, scale, dtype)
+            return
         if cs.mode == "fixed" and np.all(j == 0):
             return  # no error on any trajectory (the identity Kraus is first)
-        mats = np.stack(cs.kraus)[j] / np.sqrt(np.maximum(p[np.arange(R), j], 1e-300))[:,
-                                                                                        None,
-                                                                                        None]
+        mats = np.stack(cs.kraus)[j] * scale[:, None, None]
         psi = K.apply_matrix(B, psi, k, cs.wires, B.from_numpy(np.ascontiguousarray(
             mats.astype(dtype))))
 
@@ -262,6 +292,37 @@ def trajectory_probs(prog: Program, angles: np.ndarray, trajectories: int,
     if not prog.noisy:
         return np.broadcast_to(p, (bsz, 2**k)) if p.shape[0] != bsz else p
     return p.reshape(bsz, T, 2**k).mean(axis=1)
+
+
+def _kraus_numpy(psi: np.ndarray, k: int, cs: ChannelStep, j: np.ndarray, scale: np.ndarray,
+                 dtype: str) -> np.ndarray:
+    """Kraus operator ``j[r]`` (times ``scale[r]``) on trajectory ``r``, NumPy arrays: the most
+    drawn operator on every row at once (a per-row diagonal when it is diagonal, nothing for a
+    multiple of the identity), the others on their few rows only."""
+    Bn = get_backend("numpy")
+    common = int(np.bincount(j).argmax())
+    rest = np.nonzero(j != common)[0]
+    saved = psi[rest].copy() if len(rest) else None
+    kc = cs.kraus[common]
+    d = kc.shape[0]
+    if np.allclose(kc, np.diag(np.diag(kc)), atol=1e-15):
+        dg = np.diag(kc)
+        if np.allclose(dg, dg[0], atol=1e-15):
+            fac = (dg[0] * scale).astype(dtype)
+            if not np.allclose(fac, 1.0, atol=1e-15):
+                psi = psi * fac[:, None]
+        else:
+            diag = np.ascontiguousarray((dg[None, :] * scale[:, None]).astype(dtype))
+            psi = K.apply_diag(Bn, psi, k, cs.wires, diag)
+    else:
+        psi = K.apply_matrix(Bn, psi, k, cs.wires, np.ascontiguousarray(
+            (kc[None] * scale[:, None, None]).astype(dtype)))
+    if saved is not None:
+        mats = np.stack(cs.kraus)[j[rest]] * scale[rest, None, None]
+        psi = np.array(psi, copy=True) if not psi.flags.writeable else psi
+        psi[rest] = K.apply_matrix(Bn, saved, k, cs.wires, np.ascontiguousarray(
+            mats.reshape(len(rest), d, d).astype(dtype)))
+    return psi
 
 
 def _reduced(psi: np.ndarray, k: int, wires: tuple[int, ...]) -> np.ndarray:
