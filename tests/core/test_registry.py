@@ -231,7 +231,7 @@ def test_machine_family(family_dist):
             try:
                 get_machine(bad)
             except Exception as e:
-                print("ERR", type(e).__name__, str(e)[:200])
+                print("ERR", type(e).__name__, str(e).replace(chr(10), " "))
         from vqnet_core.cli import collect_info
         rows = {r["name"]: r["status"] for r in collect_info()["machines"]}
         print("INFO", rows["toy.a"], "|", rows["brokenfam.*"][:40])
