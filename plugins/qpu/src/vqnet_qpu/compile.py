@@ -34,8 +34,8 @@ from .devices import Device
 #: native Qiskit instruction -> IR gate (ecr has no IR gate: a constant QubitUnitary)
 NATIVE_TO_IR = {"id": "I", "rz": "RZ", "sx": "SX", "x": "X", "rx": "RX", "ry": "RY",
                 "h": "H", "s": "S", "sdg": "Sdg", "t": "T", "tdg": "Tdg", "y": "Y", "z": "Z",
-                "u": "U3", "cz": "CZ", "cx": "CNOT", "rzz": "RZZ", "iswap": "ISWAP",
-                "swap": "SWAP"}
+                "u": "U3", "u1": "U1", "u2": "U2", "u3": "U3", "cz": "CZ", "cx": "CNOT",
+                "rzz": "RZZ", "iswap": "ISWAP", "swap": "SWAP"}
 _SKIP = {"barrier", "delay"}
 
 

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 #: IR gate <-> Qiskit native instruction names the device models know
-ONE_QUBIT = ("id", "rz", "sx", "x", "rx", "ry", "h", "s", "sdg", "t", "tdg", "y", "z", "u")
+ONE_QUBIT = ("id", "rz", "sx", "x", "rx", "ry", "h", "s", "sdg", "t", "tdg", "y", "z", "u",
+             "u1", "u2", "u3")
 TWO_QUBIT = ("cz", "cx", "ecr", "rzz", "iswap", "swap")
 KNOWN = ONE_QUBIT + TWO_QUBIT
 EXAMPLES = {"grid3x3": Path(__file__).parent / "data" / "grid3x3.toml"}
@@ -270,9 +271,9 @@ def parse_device_toml(text: str, source: str = "<string>") -> Device:
         if g not in KNOWN:
             raise DeviceError(f"{where}: basis_gates: unknown native gate {g!r} (known: "
                               f"{', '.join(KNOWN)})")
-    if "rz" not in basis and "u" not in basis:
-        raise DeviceError(f"{where}: basis_gates must contain 'rz' (or 'u') so that any "
-                          "single-qubit rotation can be expressed")
+    if not {"rz", "u", "u3"} & set(basis):
+        raise DeviceError(f"{where}: basis_gates must contain 'rz' (or 'u' / 'u3') so that "
+                          "any single-qubit rotation can be expressed")
     twoq = [g for g in basis if g in TWO_QUBIT]
     dflt = data.get("defaults", {})
     if not isinstance(dflt, dict):

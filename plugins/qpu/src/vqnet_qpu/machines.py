@@ -40,9 +40,12 @@ MAX_LOGICAL = 20
 MEASUREMENTS = frozenset({"expval", "probs", "sample"})
 
 
-def _caps(num_qubits: int, name: str) -> MachineCapabilities:
+def _caps(num_qubits: int, name: str, entangling: bool = True) -> MachineCapabilities:
+    # a device without a two-qubit gate (ibm_armonk: one qubit) runs one-qubit gates only
+    gates = frozenset(GATES) if entangling else frozenset(
+        g for g, spec in GATES.items() if spec.num_wires == 1)
     return MachineCapabilities(
-        max_wires=min(num_qubits, MAX_LOGICAL), gates=frozenset(GATES),
+        max_wires=min(num_qubits, MAX_LOGICAL), gates=gates,
         measurements=MEASUREMENTS, shots=True, exact=False, noise=True, adjoint=False,
         extra={"device": name, "num_qubits": num_qubits,
                # the conformance suite checks the noiseless pipeline (compile, route, sample)
@@ -85,7 +88,8 @@ class QPUMachine(Machine):
         self.device = load_device(device)
         if self.device_name is None:
             self.name = f"qpu({self.device.name})"
-        self.capabilities = _caps(self.device.num_qubits, self.device.name)
+        self.capabilities = _caps(self.device.num_qubits, self.device.name,
+                                  bool(self.device.coupling_map))
         self.noise_model = self.checked_noise_model(noise_model)
         if not isinstance(noise, bool):
             raise TypeError(f"noise must be True or False, got {noise!r}")
