@@ -57,8 +57,12 @@ def test_gate_the_device_cannot_express(tmp_path):
     ev = m.execute(Circuit(1, [Operation("H", (0,))]), np.zeros((1, 0)), [Expval("X0")],
                    shots=100, seed=1)[0]
     assert float(ev[0]) == pytest.approx(1.0)
-    with pytest.raises(UnsupportedError, match="cannot express this circuit .*CNOT"):
+    # no two-qubit gate on the chip: it declares none, and the compiler says why
+    assert "CNOT" not in m.capabilities.gates and "RY" in m.capabilities.gates
+    with pytest.raises(UnsupportedError, match="gate CNOT is not supported"):
         m.execute(_bell(), np.zeros((1, 1)), [Expval("Z0")], shots=10)
+    with pytest.raises(UnsupportedError, match="cannot express this circuit .*CNOT"):
+        m.compiled(_bell())
 
 
 def test_compiles_once_per_structure_and_reports_the_layout():
