@@ -158,3 +158,19 @@ def test_google_virtual_processors(processor, qubits):
     ev = m.execute(Circuit(2, [Operation("H", (0,)), Operation("CNOT", (0, 1))]),
                    np.zeros((1, 0)), [Expval("Z0 Z1")], shots=2000, seed=1)[0]
     assert 0.5 < float(ev[0]) < 1.0
+
+
+def test_u_basis_devices_run_on_rz_sx_x():
+    """ibm_almaden's u1 / u2 / u3 basis becomes rz / sx / x with u2's figures for sx and u3's
+    for x (u1 is virtual)."""
+    import json
+
+    from vqnet_qpu.devices import ibm_devices
+
+    d = load_device("ibm_almaden")
+    assert set(d.basis_gates) == {"id", "rz", "sx", "x", "cx"}
+    props = json.loads((ibm_devices()["ibm_almaden"].parent / "props_almaden.json").read_text())
+    u2 = next(g for g in props["gates"] if g["gate"] == "u2" and g["qubits"] == [3])
+    err = next(p["value"] for p in u2["parameters"] if p["name"] == "gate_error")
+    assert d.gate("sx", (3,)).error == pytest.approx(err)
+    assert d.gate("rz", (3,)).duration == 0

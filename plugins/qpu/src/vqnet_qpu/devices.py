@@ -212,6 +212,13 @@ def load_ibm(device: str) -> Device:
         if g in ONE_QUBIT:
             for i in range(n):
                 gates.setdefault((g, (i,)), GateCal())
+    if {"u1", "u2", "u3"} <= set(basis) and "sx" not in basis:
+        # the older devices' u1 / u2 / u3 basis as the rz / sx / x basis IBM moved them to:
+        # u1 is virtual (rz), u2 one pulse (sx), u3 two pulses (x's figures: u3's); Qiskit's
+        # basis translator can take minutes on parametrised circuits into u1 / u2 / u3
+        rename = {"u1": "rz", "u2": "sx", "u3": "x"}
+        basis = tuple(dict.fromkeys(rename.get(g, g) for g in basis))
+        gates = {(rename.get(g, g), q): c for (g, q), c in gates.items()}
     twoq = [g for g in basis if g in TWO_QUBIT]
     if twoq and not any(len(q) == 2 for (_, q) in gates):
         for a, b in conf.get("coupling_map") or []:
