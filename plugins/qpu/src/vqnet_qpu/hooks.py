@@ -16,12 +16,30 @@ XFAILS = {
 }
 
 
+_ONE_QUBIT = ("ibm_armonk is a one-qubit device: the check runs two-wire circuits, which it "
+              "refuses (MachineError: at most 1 wires)")
+_CAIRO = ("Qiskit's transpiler cannot route this circuit onto FakeCairoV2's target (cx on some "
+          "pairs, ecr on others, one direction each): 'cx would be supported on [15, 18] if the "
+          "direction was swapped, but no rules are known to do that' -- the same target "
+          "qiskit_ibm_runtime builds; VQNet raises it as UnsupportedError")
+#: device-specific expected failures: {machine: {test id: reason}}
+DEVICE_XFAILS = {
+    "qpu.ibm_armonk": {t: _ONE_QUBIT for t in (
+        "test_basics[RY]", "test_errors", "test_same_seed_same_shots",
+        "test_different_seeds_differ")},
+    "qpu.ibm_cairo": {t: _CAIRO for t in (
+        "test_gate_matches_reference[MultiRZ]", "test_gate_matches_reference[SingleExcitation]",
+        "test_random_circuit_batch", "test_sample_distribution", "test_wide_circuit[5]",
+        "test_wide_circuit[9]", "test_wide_circuit[13]")},
+}
+
+
 @hookimpl
 def vqnet_conformance_xfails(kind: str, name: str) -> dict[str, str] | None:
     """Expected conformance failures of the ``qpu.*`` machines."""
     if kind != "machine" or not (name == "qpu" or name.startswith("qpu.")):
         return None
-    return dict(XFAILS)
+    return {**XFAILS, **DEVICE_XFAILS.get(name, {})}
 
 
 @hookimpl
