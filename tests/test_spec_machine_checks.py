@@ -139,8 +139,35 @@ class WrongControlledRotationVjp(StatevectorMachine):
         return B.from_numpy(g)
 
 
+class NoisyByDefault(StatevectorMachine):
+    """Deliberately wrong by default (an X on wire 0 first, standing in for a noisy QPU's
+    errors), exact with ``noise=False``, which it names as its conformance options."""
+
+    name = "spec-noisy-by-default"
+    capabilities = MachineCapabilities(
+        max_wires=8, measurements=frozenset({"expval", "probs", "sample", "state"}),
+        extra={"conformance_options": {"noise": False}})
+
+    def __init__(self, noise: bool = True) -> None:
+        super().__init__()
+        self.noise = noise
+
+    def _execute(self, circuit, angles, measurements, shots, seed, dtype):
+        if self.noise:
+            circuit = Circuit(circuit.num_wires, [Operation("X", (0,))] + list(circuit.ops))
+        return super()._execute(circuit, angles, measurements, shots, seed, dtype)
+
+
+class NoisyUndeclared(NoisyByDefault):
+    """The same without the declaration: the suite sees the errors."""
+
+    name = "spec-noisy-undeclared"
+    capabilities = MachineCapabilities(
+        max_wires=8, measurements=frozenset({"expval", "probs", "sample", "state"}))
+
+
 BROKEN = (WrongSignRY, FlippedY, BiasedSamples, ExactShots, FixedSeed, Unseeded, EightWires,
-          WrongControlledRotationVjp)
+          WrongControlledRotationVjp, NoisyByDefault, NoisyUndeclared)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -226,3 +253,12 @@ def test_wrong_vjp_names_gate_column_and_measurement(pytester):
     assert n.get("failed") == 1, out
     assert "vjp differs from parameter shift in 1 of" in out, out
     assert "(CRY on [" in out and "Expval(" in out and "alone: wrong in columns" in out, out
+
+
+def test_conformance_options_build_the_machine_the_suite_checks(pytester):
+    """A machine noisy by default that declares ``conformance_options`` is run with them (and
+    passes); without the declaration the same machine fails the basic checks."""
+    res, out, n = _suite(pytester, NoisyByDefault.name, "-k", "basics or random or registered")
+    assert res.ret == pytest.ExitCode.OK and n.get("passed", 0) >= 6, out
+    res, out, n = _suite(pytester, NoisyUndeclared.name, "-k", "basics")
+    assert _failed(out) and "test_basics[RY]" in out, out

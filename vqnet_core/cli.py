@@ -55,6 +55,42 @@ def _caps_dict(caps: Any) -> dict[str, Any]:
     return out
 
 
+def _machine_rows(do_import: bool) -> list[dict[str, Any]]:
+    """One row per static machine; a machine family (entry point ``prefix.*``) gives one row
+    per name it lists, described by its ``describe(name)`` (its machines are not built),
+    except the names that are static entry points too."""
+    from .quantum.registry import FAMILY_SUFFIX, machine_family
+
+    rows = []
+    static = {n for n in list_entry_points(MACHINE_GROUP) if not n.endswith(FAMILY_SUFFIX)}
+    for n in sorted(list_entry_points(MACHINE_GROUP)):
+        if not n.endswith(FAMILY_SUFFIX):
+            rows.append(_describe(MACHINE_GROUP, n, "machine", do_import))
+            continue
+        ep = list_entry_points(MACHINE_GROUP)[n]
+        base = {"distribution": ep.distribution, "version": ep.version, "target": ep.value}
+        if not do_import:
+            rows.append({"name": n, **base, "status": "not imported (machine family)"})
+            continue
+        try:
+            fam = machine_family(n[:-len(FAMILY_SUFFIX)])
+            names = sorted(fam.names())
+        except Exception as exc:  # a broken plugin is reported, never fatal
+            rows.append({"name": n, **base,
+                         "status": f"import failed: {type(exc).__name__}: {exc}"})
+            continue
+        describe = getattr(fam, "describe", None)
+        for name in names:
+            if name in static:  # also a static entry point: described (built) there
+                continue
+            try:
+                status = describe(name) if describe is not None else "listed"
+            except Exception as exc:  # noqa: BLE001
+                status = f"failed: {type(exc).__name__}: {exc}"
+            rows.append({"name": name, **base, "status": status})
+    return rows
+
+
 def collect_info(do_import: bool = True) -> dict[str, Any]:
     """Everything ``vqnet info`` prints, as a dict."""
     info: dict[str, Any] = {
@@ -63,8 +99,7 @@ def collect_info(do_import: bool = True) -> dict[str, Any]:
         "platform": platform.platform(),
         "array_backends": [_describe(ARRAY_GROUP, n, "array backend", do_import)
                            for n in sorted(list_entry_points(ARRAY_GROUP))],
-        "machines": [_describe(MACHINE_GROUP, n, "machine", do_import)
-                     for n in sorted(list_entry_points(MACHINE_GROUP))],
+        "machines": _machine_rows(do_import),
     }
     if do_import:
         from .hooks import plugin_manager

@@ -281,7 +281,13 @@ def vqnet_machine_name(pytestconfig: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def vqnet_machine(vqnet_machine_name: str) -> Any:
-    """The quantum machine under test, from the registry in ``vqnet_core.quantum``."""
+    """The quantum machine under test, from the registry in ``vqnet_core.quantum``.
+
+    A machine whose default results are deliberately not the ideal ones (an emulated noisy
+    QPU) names in ``capabilities.extra["conformance_options"]`` the options that make its
+    distribution exact (``{"noise": False}``); the suite runs the machine built with them
+    (every other step of its pipeline -- compilation, routing, sampling -- is unchanged), and
+    the plugin's own tests check the noise."""
     try:
         import vqnet_core.quantum as quantum
     except ImportError as exc:
@@ -291,4 +297,6 @@ def vqnet_machine(vqnet_machine_name: str) -> Any:
     if get_machine is None:
         pytest.skip("the quantum-machine registry vqnet_core.quantum.get_machine does not "
                     "exist yet")
-    return get_machine(vqnet_machine_name)
+    machine = get_machine(vqnet_machine_name)
+    options = getattr(machine.capabilities, "extra", {}).get("conformance_options")
+    return get_machine(vqnet_machine_name, **options) if options else machine

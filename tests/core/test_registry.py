@@ -178,3 +178,73 @@ def test_unknown_machine_and_missing_plugin_hint():
         pytest.skip("vqnet-qpanda is installed")
     with pytest.raises(UnknownMachineError, match=r'vqnet\[qpanda\]".*tools/install.py qpanda'):
         get_machine("qpanda.cpu")
+
+
+@pytest.fixture(scope="module")
+def family_dist(tmp_path_factory) -> Path:
+    """A tiny installed distribution registering a machine family ``toy.*`` (two devices
+    named at run time) and a broken family ``brokenfam.*``."""
+    root = tmp_path_factory.mktemp("famsite")
+    info = root / "vqnet_toy_family-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: vqnet-toy-family\nVersion: 0.0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[vqnet.machines]\n"
+        "toy.* = vqnet_toy_family:FAMILY\n"
+        "brokenfam.* = nonexistent_family_module:FAMILY\n")
+    (info / "RECORD").write_text("")
+    (root / "vqnet_toy_family.py").write_text(textwrap.dedent("""
+        from vqnet_core.quantum.statevector import StatevectorMachine
+
+        BUILT = []
+
+        class _Family:
+            def names(self):
+                return ["toy.a", "toy.b"]
+
+            def describe(self, name):
+                return f"{name[4:]}: {len(name)} qubits"
+
+            def machine_class(self, name):
+                if name not in self.names():
+                    raise KeyError(f"no toy device {name[4:]!r}")
+                BUILT.append(name)
+                return type("Toy_" + name[4:], (StatevectorMachine,), {"name": name})
+
+        FAMILY = _Family()
+        """))
+    return root
+
+
+def test_machine_family(family_dist):
+    r = run_py("""
+        import sys
+        from vqnet_core.quantum import available_machines, get_machine, UnknownMachineError
+        names = available_machines()
+        print("LIST", ",".join(names))
+        import vqnet_toy_family as fam
+        print("BUILT0", fam.BUILT)                       # listing built no machine
+        m = get_machine("toy.b")
+        print("NAME", m.name, type(m).__name__, fam.BUILT)
+        for bad in ("toy.zzz", "brokenfam.x"):
+            try:
+                get_machine(bad)
+            except Exception as e:
+                print("ERR", type(e).__name__, str(e).replace(chr(10), " "))
+        from vqnet_core.cli import collect_info
+        rows = {r["name"]: r["status"] for r in collect_info()["machines"]}
+        print("INFO", rows["toy.a"], "|", rows["brokenfam.*"][:40])
+    """, {"PYTHONPATH": str(family_dist)})
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    listed = next(ln for ln in out.splitlines() if ln.startswith("LIST")).split()[1].split(",")
+    assert {"toy.a", "toy.b", "statevector"} <= set(listed)
+    assert not any(n.endswith(".*") for n in listed)
+    assert "BUILT0 []" in out
+    assert "NAME toy.b Toy_b ['toy.b']" in out
+    errs = [ln for ln in out.splitlines() if ln.startswith("ERR")]
+    assert "UnknownMachineError" in errs[0] and "no toy device 'zzz'" in errs[0]
+    assert "toy.a" in errs[0]  # the error lists the family's names
+    assert "nonexistent_family_module" in errs[1]
+    assert "INFO zzz" not in out and "INFO a: 5 qubits | import failed" in out

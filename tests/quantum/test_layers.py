@@ -153,3 +153,12 @@ def test_recorder_errors():
         Recorder(1).build()
     with pytest.raises(ValueError, match="unknown diff_method"):
         QuantumLayer(lambda q, x, w: None, 1, diff_method="magic")
+
+
+def test_noise_layer_without_noise_model_keeps_the_machines_noise():
+    """noise_model=None: the machine's own noise (an emulated QPU's calibration); a machine
+    without noise is refused by name."""
+    layer = NoiseQuantumLayer(lambda q, x, w: (q.ry(0, w[0]), q.expval("Z0")), 1, 1)
+    assert layer.machine.name == "density_matrix" and layer.machine.noise_model is None
+    with pytest.raises(ValueError, match="'statevector' does not"):
+        NoiseQuantumLayer(lambda q, x, w: q.expval("Z0"), 1, None, machine="statevector")

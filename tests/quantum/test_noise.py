@@ -109,3 +109,29 @@ def test_against_pennylane_default_mixed():
     ops = [Operation("RY", (0,), (ParamRef(0),)), Operation("CNOT", (0, 1))]
     got = _run(nm, ops, 2, [Expval({"Z0 Z1": 1.0, "X0": 0.5})], np.array([[0.8]]))[0]
     assert got[0] == pytest.approx(float(f(0.8)), abs=1e-10)
+
+
+def test_two_qubit_channel_from_kraus():
+    """A Channel on two qubits (an emulated QPU's two-qubit depolarizing error): its
+    superoperator acts on the 4x4 density matrix, keeps the trace, and NoiseModel.add_channel
+    (one-qubit channels on each wire of a gate) refuses it with a clear error."""
+    from vqnet_core.quantum.noise import Channel, NoiseModel
+    paulis = [np.eye(2), np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]),
+              np.diag([1.0, -1.0])]
+    lam = 0.3  # rho -> (1 - lam) rho + lam I/4
+    ks = [np.sqrt(1 - lam * 15 / 16) * np.eye(4)] + [
+        np.sqrt(lam / 16) * np.kron(a, b) for i, a in enumerate(paulis)
+        for j, b in enumerate(paulis) if i or j]
+    ch = Channel.from_kraus("depolarizing2", ks)
+    assert ch.num_wires == 2 and ch.superop.shape == (16, 16)
+    psi = np.array([1, 0, 0, 1]) / np.sqrt(2)
+    rho = np.outer(psi, psi.conj())
+    out = ch.apply(rho)
+    np.testing.assert_allclose(out, (1 - lam) * rho + lam * np.eye(4) / 4, atol=1e-12)
+    assert np.trace(out).real == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="one-qubit channels"):
+        NoiseModel().add_channel(ch)
+    with pytest.raises(ValueError, match="not trace preserving"):
+        Channel.from_kraus("bad", [np.eye(4) * 0.5])
+    with pytest.raises(ValueError, match="2\\^k x 2\\^k"):
+        Channel.from_kraus("bad", [np.eye(3)])

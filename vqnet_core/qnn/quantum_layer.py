@@ -117,6 +117,10 @@ class QuantumLayer(Module):
 class NoiseQuantumLayer(QuantumLayer):
     """A QuantumLayer on a noise-capable machine (``density_matrix`` by default).
 
+    ``noise_model=None`` keeps the machine's own noise: an emulated QPU's calibrated noise
+    (``NoiseQuantumLayer(circuit, 2, w, None, machine="qpu.ibm_torino", shots=4000)``), none
+    on ``density_matrix``.
+
     >>> from vqnet_core.quantum.noise import NoiseModel, depolarizing
     >>> nm = NoiseModel().add_channel(depolarizing(0.01))
     >>> layer = NoiseQuantumLayer(lambda q, x, w: q.expval("Z0"), 1, None, nm)
@@ -125,13 +129,19 @@ class NoiseQuantumLayer(QuantumLayer):
     """
 
     def __init__(self, circuit_fn: CircuitFn, num_qubits: int, weight_shape: Any,
-                 noise_model: NoiseModel, machine: str = "density_matrix",
+                 noise_model: NoiseModel | None = None, machine: str = "density_matrix",
                  diff_method: str = "best", shots: int | None = None,
                  dtype: Any = "complex128", seed: int | None = None) -> None:
-        if not isinstance(noise_model, NoiseModel):
-            raise TypeError(f"noise_model must be a NoiseModel, got {type(noise_model).__name__}")
+        if noise_model is not None and not isinstance(noise_model, NoiseModel):
+            raise TypeError(f"noise_model must be a NoiseModel or None (the machine's own "
+                            f"noise), got {type(noise_model).__name__}")
+        opts = {} if noise_model is None else {"noise_model": noise_model}
         super().__init__(circuit_fn, num_qubits, weight_shape, machine, diff_method, shots,
-                         dtype, seed, noise_model=noise_model)
+                         dtype, seed, **opts)
+        if not self.machine.capabilities.noise:
+            raise ValueError(f"NoiseQuantumLayer needs a machine that simulates noise; "
+                             f"{self.machine.name!r} does not (use density_matrix or a qpu.* "
+                             "machine)")
         self.noise_model = noise_model
 
 

@@ -25,23 +25,43 @@ _Z = np.array([[1, 0], [0, -1]], dtype=complex)
 
 @dataclass(frozen=True)
 class Channel:
-    """A single-qubit CPTP map: ``superop`` (4x4) and, when known, its Kraus operators."""
+    """A CPTP map on ``num_wires`` qubits (one for every channel a :class:`NoiseModel`
+    applies): ``superop`` (``4^k x 4^k``) and, when known, its Kraus operators (``2^k x
+    2^k``, the first wire most significant).
+
+    >>> from vqnet_core.quantum.noise import Channel
+    >>> import numpy as np
+    >>> Channel.from_kraus("zz", [np.diag([1, -1, -1, 1])]).num_wires
+    2
+    """
 
     name: str
     superop: np.ndarray
     kraus: tuple[np.ndarray, ...] = ()
 
+    @property
+    def num_wires(self) -> int:
+        """How many qubits the channel acts on."""
+        return int(round(np.log2(np.asarray(self.superop).shape[0]) / 2))
+
     @classmethod
     def from_kraus(cls, name: str, kraus: Sequence[np.ndarray]) -> Channel:
         ks = tuple(np.asarray(k, dtype=complex) for k in kraus)
+        if not ks:
+            raise ValueError(f"{name}: a channel needs at least one Kraus operator")
+        d = ks[0].shape[0]
+        if d < 2 or d & (d - 1) or any(k.shape != (d, d) for k in ks):
+            raise ValueError(f"{name}: Kraus operators must all be 2^k x 2^k matrices, got "
+                             f"shapes {[k.shape for k in ks]}")
         total = sum(k.conj().T @ k for k in ks)
-        if not np.allclose(total, _I, atol=1e-10):
+        if not np.allclose(total, np.eye(d), atol=1e-10):
             raise ValueError(f"{name}: the Kraus operators are not trace preserving")
         return cls(name, sum(np.kron(k, k.conj()) for k in ks), ks)
 
     def apply(self, rho: np.ndarray) -> np.ndarray:
-        """The channel on a single-qubit density matrix (numpy, for checks)."""
-        return (self.superop @ rho.reshape(4)).reshape(2, 2)
+        """The channel on a density matrix of its ``num_wires`` qubits (numpy, for checks)."""
+        d = 2**self.num_wires
+        return (self.superop @ np.asarray(rho).reshape(d * d)).reshape(d, d)
 
 
 def _prob(name: str, p: float, hi: float = 1.0) -> float:
@@ -137,6 +157,10 @@ class NoiseModel:
 
         if not isinstance(channel, Channel):
             raise TypeError(f"expected a Channel (e.g. depolarizing(0.01)), got {channel!r}")
+        if channel.num_wires != 1:
+            raise ValueError(f"add_channel applies a channel to each wire of a gate, so it "
+                             f"takes one-qubit channels; {channel.name!r} acts on "
+                             f"{channel.num_wires} qubits")
         gs = None if gates is None else frozenset(
             canonical_name(g) for g in ([gates] if isinstance(gates, str) else gates))
         ws = None if wires is None else frozenset(
