@@ -143,24 +143,12 @@ def vqnet_w2(n: int, X: np.ndarray, W: np.ndarray) -> Callable[[], tuple]:
     # states (an out-of-memory beyond this estimate is reported as FAILED, not fatal)
     if 5 * state > 0.9 * free_bytes():
         raise Skip(f"about {5 * state / 2**30:.0f} GiB needed (5 states), more than free")
-    from w2_layered import w2_circuit
+    from w2_layered import make_vqnet
 
     import vqnet_core as vq
-    from vqnet_core.qnn import QuantumLayer
 
     vq.set_backend(backend)
-    layer = QuantumLayer(w2_circuit(n, L_LAYERS), n, (L_LAYERS, n, 3), diff_method="adjoint",
-                         dtype="complex128")
-    layer.weights = vq.nn.Parameter(vq.tensor(W, dtype="float64"))
-
-    def step():
-        layer.weights.grad = None
-        x = vq.tensor(X, dtype="float64", requires_grad=True)
-        out = layer(x)
-        out.sum().backward()
-        return (float(out.numpy().sum()), float(x.grad.numpy().sum()),
-                float(layer.weights.grad.numpy().sum()))
-    return step
+    return make_vqnet(n, L_LAYERS, X, W)  # W2's own VQNet step, on this backend
 
 
 def torch_w2(n: int, X: np.ndarray, W: np.ndarray) -> Callable[[], tuple]:
@@ -235,19 +223,9 @@ def lightning_gpu_w2(n: int, X: np.ndarray, W: np.ndarray) -> Callable[[], tuple
     except Exception as e:  # noqa: BLE001  the plugin or cuStateVec is missing
         raise Skip(f"lightning.gpu is not available ({type(e).__name__}: {e})") from None
     from pennylane import numpy as pnp
+    from w2_layered import w2_pennylane
 
-    @qml.qnode(dev, diff_method="adjoint")
-    def circuit(x, w):
-        for i in range(n):
-            qml.RY(x[i], wires=i)
-        for layer in range(L_LAYERS):
-            for i in range(n):
-                qml.RX(w[layer, i, 0], wires=i)
-                qml.RY(w[layer, i, 1], wires=i)
-                qml.RZ(w[layer, i, 2], wires=i)
-            for i in range(n):
-                qml.CNOT(wires=[i, (i + 1) % n])
-        return [qml.expval(qml.PauliZ(i)) for i in range(n)]
+    circuit = qml.qnode(dev, diff_method="adjoint")(w2_pennylane(qml, n, L_LAYERS))
 
     def step():
         tot = gx = gw = 0.0

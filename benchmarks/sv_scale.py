@@ -133,18 +133,10 @@ def make_lightning(n: int, L: int, X: np.ndarray, W: np.ndarray) -> Step:
     except Exception as e:  # noqa: BLE001
         raise Skip(f"lightning.qubit unavailable ({e})") from None
 
-    @qml.qnode(dev, diff_method="adjoint", interface="autograd")
-    def qnode(x, w):
-        for i in range(n):
-            qml.RY(x[i], wires=i)
-        for layer in range(L):
-            for i in range(n):
-                qml.RX(w[layer, i, 0], wires=i)
-                qml.RY(w[layer, i, 1], wires=i)
-                qml.RZ(w[layer, i, 2], wires=i)
-            for i in range(n):
-                qml.CNOT(wires=[i, (i + 1) % n])
-        return [qml.expval(qml.PauliZ(i)) for i in range(n)]
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from w2_layered import w2_pennylane
+
+    qnode = qml.qnode(dev, diff_method="adjoint", interface="autograd")(w2_pennylane(qml, n, L))
 
     def loss(x, w):
         return pnp.sum(pnp.stack(qnode(x, w)))

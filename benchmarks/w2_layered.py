@@ -99,6 +99,23 @@ def _torch():
     return torch
 
 
+def w2_pennylane(qml, n: int, L: int, batched: bool = False) -> Callable[..., list]:
+    """W2 as the body of a PennyLane QNode, ``body(x, w)``: ``x`` [n] (or [B, n] with
+    ``batched``), ``w`` [L, n, 3]; returns the n <Z_i>. Shared by the W2 benchmarks."""
+    def body(x, w):
+        for i in range(n):
+            qml.RY(x[:, i] if batched else x[i], wires=i)
+        for layer in range(L):
+            for i in range(n):
+                qml.RX(w[layer, i, 0], wires=i)
+                qml.RY(w[layer, i, 1], wires=i)
+                qml.RZ(w[layer, i, 2], wires=i)
+            for i in range(n):
+                qml.CNOT(wires=[i, (i + 1) % n])
+        return [qml.expval(qml.PauliZ(i)) for i in range(n)]
+    return body
+
+
 def _pennylane(device: str, diff_method: str, n: int, L: int, X: np.ndarray,
                W: np.ndarray) -> Step:
     torch = _torch()
@@ -111,18 +128,8 @@ def _pennylane(device: str, diff_method: str, n: int, L: int, X: np.ndarray,
     except Exception as e:  # noqa: BLE001 - a missing plugin
         raise Skip(f"{device} is not available ({e})") from None
 
-    @qml.qnode(dev, interface="torch", diff_method=diff_method)
-    def circuit(x, w):
-        for i in range(n):
-            qml.RY(x[:, i], wires=i)
-        for layer in range(L):
-            for i in range(n):
-                qml.RX(w[layer, i, 0], wires=i)
-                qml.RY(w[layer, i, 1], wires=i)
-                qml.RZ(w[layer, i, 2], wires=i)
-            for i in range(n):
-                qml.CNOT(wires=[i, (i + 1) % n])
-        return [qml.expval(qml.PauliZ(i)) for i in range(n)]
+    circuit = qml.qnode(dev, interface="torch", diff_method=diff_method)(
+        w2_pennylane(qml, n, L, batched=True))
 
     def step():
         x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
