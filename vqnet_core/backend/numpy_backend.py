@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import windows as _win
 from ._select import MIN_SIZE as SELECT_MIN
 from ._select import select
 from .blas import gemm_size, single_thread
@@ -214,7 +215,7 @@ class NumpyBackend(ArrayBackend):
         valid ``Ho x Wo`` block are computed and dropped; their gradient is zero)."""
         n = x.shape[0]
         o, cg, kh, kw = w.shape
-        xp = _nn_pad4(x, padding, 0)
+        xp = _win.pad4(np, x, padding, 0)
         hp, wp = xp.shape[2:]
         ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
@@ -292,7 +293,7 @@ class NumpyBackend(ArrayBackend):
         n, cin, h, wd = x.shape
         _, og, kh, kw = w.shape
         cig = cin // groups
-        gp = _nn_pad4(g, padding, 0)
+        gp = _win.pad4(np, g, padding, 0)
         col = _nn_windows(gp, (kh, kw), stride, dilation, (h, wd), "C", "kh", "kw", "N")
         col = col.reshape(groups, og * kh * kw, n * h * wd)
         gx = gw = gb = None
@@ -311,10 +312,10 @@ class NumpyBackend(ArrayBackend):
         """Max over windows of x [N, C, H, W] (padding counts as -inf); ties go to the first
         window element in row-major order, as in PyTorch."""
         kh, kw = kernel
-        xp = _nn_pad4(x, padding, -np.inf)
+        xp = _win.pad4(np, x, padding, -np.inf)
         ho = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        taps = [_nn_tap(xp, i, j, stride, dilation, ho, wo) for i in range(kh)
+        taps = [_win.tap(xp, i, j, stride, dilation, ho, wo) for i in range(kh)
                 for j in range(kw)]
         out = taps[0].copy()
         for t in taps[1:]:
@@ -342,7 +343,7 @@ class NumpyBackend(ArrayBackend):
         zero = np.zeros((), dtype=g.dtype)
         for k in range(kh * kw):
             i, j = divmod(k, kw)
-            tap = _nn_tap(dxp, i, j, stride, dilation, ho, wo)
+            tap = _win.tap(dxp, i, j, stride, dilation, ho, wo)
             if disjoint and g.size < SELECT_MIN:
                 np.copyto(tap, g, where=idx == k)
             elif disjoint:
@@ -355,30 +356,12 @@ class NumpyBackend(ArrayBackend):
         """Window means of x [N, C, H, W] (zero padding); the divisor is ``divisor_override``
         if given, else the window size, else (``count_include_pad`` False) the number of
         real pixels in each window."""
-        xp = _nn_pad4(x, padding, 0)
-        ho = (xp.shape[2] - kernel[0]) // stride[0] + 1
-        wo = (xp.shape[3] - kernel[1]) // stride[1] + 1
-        out = np.zeros(x.shape[:2] + (ho, wo), dtype=x.dtype)
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                out += _nn_tap(xp, i, j, stride, (1, 1), ho, wo)
-        div = _nn_avg_divisor(x.shape[2:], kernel, stride, padding, (ho, wo),
-                              count_include_pad, divisor_override).astype(x.dtype)
-        out /= div
-        return out, (x.shape, kernel, stride, padding, div)
+        return _win.avg_pool2d(np, x, kernel, stride, padding, count_include_pad,
+                               divisor_override)
 
     def k_avg_pool2d_backward(self, g, ctx):
         """Gradient of :meth:`k_avg_pool2d`: ``g / divisor`` added back onto every window."""
-        xshape, kernel, stride, padding, div = ctx
-        (pt, pb), (pl, pr) = padding
-        n, c, h, wd = xshape
-        ho, wo = g.shape[2:]
-        gd = g / div
-        dxp = np.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=g.dtype)
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                _nn_tap(dxp, i, j, stride, (1, 1), ho, wo)[...] += gd
-        return np.ascontiguousarray(dxp[:, :, pt:pt + h, pl:pl + wd])
+        return _win.avg_pool2d_backward(np, g, ctx)
 
     def k_batch_norm(self, x, weight, bias, mean, var, eps):
         """Batch norm of x [N, C, ...] -> ``(y, mean, var)``: with ``mean`` / ``var`` None the
@@ -416,13 +399,6 @@ class NumpyBackend(ArrayBackend):
 
 
 # ---- helpers of the nn kernels ------------------------------------------------------------
-def _nn_pad4(x, padding, value):
-    (pt, pb), (pl, pr) = padding
-    if pt or pb or pl or pr:
-        return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
-    return x
-
-
 def _nn_windows(xp, kernel, stride, dilation, out_hw, *lead):
     """A strided view of xp [N, C, Hp, Wp] shaped (lead axes..., Ho, Wo), no copy."""
     s0, s1, s2, s3 = xp.strides
@@ -461,27 +437,6 @@ def _nn_flat_col2im(dcol, xshape, kernel, padding, dilation):
             buf[:, :, off:off + run] += dcol[:, i, j]
     img = buf[:, :, :hp * wp].reshape(c, n, hp, wp)[:, :, pt:pt + h, pl:pl + wd]
     return np.ascontiguousarray(img.transpose(1, 0, 2, 3))
-
-
-def _nn_avg_divisor(hw, kernel, stride, padding, out_hw, count_include_pad,
-                    divisor_override):
-    """[Ho, Wo] divisors of avg pooling (see ``NumpyBackend.k_avg_pool2d``), float64."""
-    if divisor_override:
-        return np.full(out_hw, float(divisor_override))
-    if count_include_pad:
-        return np.full(out_hw, float(kernel[0] * kernel[1]))
-    counts = []
-    for n, k, s, (lo, _), o in zip(hw, kernel, stride, padding, out_hw):
-        start = np.arange(o) * s - lo  # real pixels of each window along this axis
-        counts.append(np.minimum(start + k, n) - np.maximum(start, 0))
-    return np.outer(counts[0], counts[1]).astype(np.float64)
-
-
-def _nn_tap(xp, i, j, stride, dilation, ho, wo):
-    """The (i, j) kernel tap of every window: a strided slice [N, C, Ho, Wo] of xp."""
-    r, c = i * dilation[0], j * dilation[1]
-    return xp[:, :, r:r + stride[0] * (ho - 1) + 1:stride[0],
-              c:c + stride[1] * (wo - 1) + 1:stride[1]]
 
 
 def _nn_gemm(a, b):

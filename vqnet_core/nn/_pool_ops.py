@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend.numpy_backend import _nn_avg_divisor
+from ..backend.windows import avg_divisor
 from ..ops import shape as sh
 from ..ops._base import QTensor, make, to_tensor
 from ..ops.elementwise import binary
@@ -85,7 +85,7 @@ def _avg_divisor(x: QTensor, kernel, stride, pads, out_hw, count_include_pad: bo
         return float(divisor_override)
     if count_include_pad or not any(p for pp in pads for p in pp):
         return float(kernel[0] * kernel[1])
-    return _nn_avg_divisor(x.shape[2:], kernel, stride, pads, out_hw, False, None)
+    return avg_divisor(x.shape[2:], kernel, stride, pads, out_hw, False, None)
 
 
 def avg_pool2d_reference(x: QTensor, kernel, stride, pads, out_hw, count_include_pad: bool,

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from vqnet_core.backend.windows import avg_pool2d, avg_pool2d_backward, pad4, tap
+
 _THREADS = 256
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -32,21 +34,6 @@ def _strided(xp: Any):
         return np.lib.stride_tricks.as_strided
     from cupy.lib.stride_tricks import as_strided
     return as_strided
-
-
-def pad4(xp: Any, x: Any, padding: Any, value: float) -> Any:
-    (pt, pb), (pl, pr) = padding
-    if pt or pb or pl or pr:
-        return xp.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), mode="constant",
-                      constant_values=value)
-    return x
-
-
-def tap(xp_arr: Any, i: int, j: int, stride: Any, dilation: Any, ho: int, wo: int) -> Any:
-    """The (i, j) kernel tap of every window: a strided slice [N, C, Ho, Wo]."""
-    r, c = i * dilation[0], j * dilation[1]
-    return xp_arr[:, :, r:r + stride[0] * (ho - 1) + 1:stride[0],
-                  c:c + stride[1] * (wo - 1) + 1:stride[1]]
 
 
 class NnOps:
@@ -182,31 +169,11 @@ class NnOps:
         return xp.ascontiguousarray(dxp[:, :, pt:pt + h, pl:pl + wd])
 
     def avg_pool2d(self, x, kernel, stride, padding, count_include_pad, divisor_override):
-        xp = self.xp
-        xpd = pad4(xp, x, padding, 0)
-        ho = (xpd.shape[2] - kernel[0]) // stride[0] + 1
-        wo = (xpd.shape[3] - kernel[1]) // stride[1] + 1
-        out = xp.zeros(x.shape[:2] + (ho, wo), dtype=x.dtype)
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                out += tap(xpd, i, j, stride, (1, 1), ho, wo)
-        div = xp.asarray(_avg_divisor(x.shape[2:], kernel, stride, padding, (ho, wo),
-                                      count_include_pad, divisor_override).astype(x.dtype))
-        out /= div
-        return out, (x.shape, kernel, stride, padding, div)
+        return avg_pool2d(self.xp, x, kernel, stride, padding, count_include_pad,
+                          divisor_override)
 
     def avg_pool2d_backward(self, g, ctx):
-        xp = self.xp
-        xshape, kernel, stride, padding, div = ctx
-        (pt, pb), (pl, pr) = padding
-        n, c, h, wd = xshape
-        ho, wo = g.shape[2:]
-        gd = g / div
-        dxp = xp.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=g.dtype)
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                tap(dxp, i, j, stride, (1, 1), ho, wo)[...] += gd
-        return xp.ascontiguousarray(dxp[:, :, pt:pt + h, pl:pl + wd])
+        return avg_pool2d_backward(self.xp, g, ctx)
 
     # ---- batch norm ----------------------------------------------------------------------
     def batch_norm(self, x, weight, bias, mean, var, eps):
@@ -339,16 +306,3 @@ class NnOps:
             mx = second
         denom = xp.sqrt(second) / bc2_sqrt + eps
         return p + (a / denom) * (-step_size), a, v, mx
-
-
-def _avg_divisor(hw, kernel, stride, padding, out_hw, count_include_pad, divisor_override):
-    """[Ho, Wo] float64 divisors of avg pooling (host NumPy: small)."""
-    if divisor_override:
-        return np.full(out_hw, float(divisor_override))
-    if count_include_pad:
-        return np.full(out_hw, float(kernel[0] * kernel[1]))
-    counts = []
-    for n, k, s, (lo, _), o in zip(hw, kernel, stride, padding, out_hw):
-        start = np.arange(o) * s - lo
-        counts.append(np.minimum(start + k, n) - np.maximum(start, 0))
-    return np.outer(counts[0], counts[1]).astype(np.float64)
