@@ -154,8 +154,14 @@ def test_losses_value_and_gradient(name, target, output):
     _close(res[0][1], res[1][1])
 
 
-def _copy_params(real, compat):
-    """Copy the real layer's parameters (and running statistics) into the compat one."""
+def _copy_params(real, compat, seed: int = 0):
+    """Give the real layer seeded parameters (its own initialisation is not seeded), then copy
+    them and its running statistics into the compat layer."""
+    fixed = np.random.default_rng(seed)
+    params = {k for k, _ in real.named_parameters()}
+    real.load_state_dict({k: pt.QTensor(fixed.uniform(-0.5, 0.5, _np(v).shape)
+                                        .astype(_np(v).dtype)) if k in params else v
+                          for k, v in real.state_dict().items()})
     src = {k: _np(v) for k, v in real.state_dict().items()}
     dst = compat.state_dict()
     assert set(src) <= set(dst), f"compat layer lacks {sorted(set(src) - set(dst))}"
@@ -176,6 +182,7 @@ def _copy_params(real, compat):
 ], ids=["linear", "conv_same", "conv_stride2", "maxpool", "avgpool", "batchnorm_train",
         "softmax", "relu"])
 def test_layers_forward_and_backward(make, shape):
+    rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(np.float32)
     real, compat = make(pnn), make(cnn)
     _copy_params(real, compat)
@@ -209,7 +216,7 @@ def test_layers_forward_and_backward(make, shape):
 def test_optimizer_steps(name, kwargs):
     if not hasattr(coptim, name):
         pytest.skip(f"the compat layer has no {name}")
-    x = rng.standard_normal((5, 4)).astype(np.float32)
+    x = np.random.default_rng(12).standard_normal((5, 4)).astype(np.float32)
     real, compat = pnn.Linear(4, 3), cnn.Linear(4, 3)
     _copy_params(real, compat)
     finals = []
@@ -221,14 +228,15 @@ def test_optimizer_steps(name, kwargs):
             mod.sums(out * out).backward()
             opt._step()
         finals.append({k: _np(v) for k, v in layer.state_dict().items()})
-    for k in finals[0]:
-        _close(finals[0][k], finals[1][k])
+    for k in finals[0]:  # float32 through four adaptive steps: a looser tolerance
+        np.testing.assert_allclose(finals[1][k], finals[0][k], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("cls, shape", [("BatchNorm2d", (4, 2, 3, 3)), ("BatchNorm1d", (6, 3))])
 def test_batch_norm_momentum_and_eval(cls, shape):
     # pyvqnet's positional (channel_num, momentum, epsilon) and its momentum convention: three
     # training steps, then eval mode on the running statistics
+    rng = np.random.default_rng(13)
     xs = [rng.standard_normal(shape).astype(np.float32) * 2 + 1 for _ in range(4)]
     outs = []
     for nn_mod, mod in ((pnn, pt), (cnn, ct)):
@@ -252,7 +260,7 @@ def test_state_dict_round_trip_between_the_two():
     real, compat = build(pnn), build(cnn)
     assert sorted(real.state_dict()) == sorted(compat.state_dict())  # (pyvqnet: beta first)
     _copy_params(real, compat)
-    x = rng.standard_normal((2, 1, 4, 4)).astype(np.float32)
+    x = np.random.default_rng(14).standard_normal((2, 1, 4, 4)).astype(np.float32)
     real.eval()
     compat.eval()
     _close(_np(real(pt.QTensor(x))), _np(compat(ct.QTensor(x))))
