@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import norm as _norm
 from . import windows as _win
 from ._select import MIN_SIZE as SELECT_MIN
 from ._select import select
@@ -366,36 +367,11 @@ class NumpyBackend(ArrayBackend):
     def k_batch_norm(self, x, weight, bias, mean, var, eps):
         """Batch norm of x [N, C, ...] -> ``(y, mean, var)``: with ``mean`` / ``var`` None the
         batch's mean and biased variance per channel [C] (training), else the given ones."""
-        xs = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))  # -1 fails on N = 0
-        if mean is None:
-            mean = xs.mean(axis=(0, 2))
-            var = np.square(xs - mean[:, None]).mean(axis=(0, 2))
-        scale = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
-        if weight is not None:
-            scale = scale * weight
-        shift = -mean * scale if bias is None else bias - mean * scale
-        y = xs * scale[:, None] + shift[:, None]
-        return y.reshape(x.shape), mean, var
+        return _norm.batch_norm(np, x, weight, bias, mean, var, eps)
 
     def k_batch_norm_backward(self, g, x, weight, mean, var, eps, training, needs):
         """Gradients ``(dx, dweight, dbias)`` of :meth:`k_batch_norm` (``needs`` picks)."""
-        flat = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))  # -1 fails on N = 0
-        xs, gs = x.reshape(flat), g.reshape(flat)
-        invstd = 1 / np.sqrt(var + np.asarray(eps, dtype=x.dtype))
-        xhat = (xs - mean[:, None]) * invstd[:, None]
-        sum_g, sum_gx = gs.sum(axis=(0, 2)), (gs * xhat).sum(axis=(0, 2))
-        dx = None
-        if needs[0]:
-            scale = invstd if weight is None else invstd * weight
-            if training:  # the batch statistics depend on x too
-                m = xs.size // max(x.shape[1], 1)
-                dx = (gs - (sum_g[:, None] + xhat * sum_gx[:, None]) / m) * scale[:, None]
-            else:
-                dx = gs * scale[:, None]
-            dx = dx.reshape(x.shape)
-        dw = sum_gx if needs[1] and weight is not None else None
-        db = sum_g if needs[2] else None
-        return dx, dw, db
+        return _norm.batch_norm_backward(np, g, x, weight, mean, var, eps, training, needs)
 
 
 # ---- helpers of the nn kernels ------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vqnet_core.backend.norm import batch_norm, batch_norm_backward
 from vqnet_core.backend.windows import avg_pool2d, avg_pool2d_backward, pad4, tap
 
 _THREADS = 256
@@ -177,37 +178,10 @@ class NnOps:
 
     # ---- batch norm ----------------------------------------------------------------------
     def batch_norm(self, x, weight, bias, mean, var, eps):
-        xp = self.xp
-        xs = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
-        if mean is None:
-            mean = xs.mean(axis=(0, 2))
-            var = xp.square(xs - mean[:, None]).mean(axis=(0, 2))
-        scale = 1 / xp.sqrt(var + x.dtype.type(eps))
-        if weight is not None:
-            scale = scale * weight
-        shift = -mean * scale if bias is None else bias - mean * scale
-        y = xs * scale[:, None] + shift[:, None]
-        return y.reshape(x.shape), mean, var
+        return batch_norm(self.xp, x, weight, bias, mean, var, eps)
 
     def batch_norm_backward(self, g, x, weight, mean, var, eps, training, needs):
-        xp = self.xp
-        flat = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
-        xs, gs = x.reshape(flat), g.reshape(flat)
-        invstd = 1 / xp.sqrt(var + x.dtype.type(eps))
-        xhat = (xs - mean[:, None]) * invstd[:, None]
-        sum_g, sum_gx = gs.sum(axis=(0, 2)), (gs * xhat).sum(axis=(0, 2))
-        dx = None
-        if needs[0]:
-            scale = invstd if weight is None else invstd * weight
-            if training:
-                m = xs.size // max(x.shape[1], 1)
-                dx = (gs - (sum_g[:, None] + xhat * sum_gx[:, None]) / m) * scale[:, None]
-            else:
-                dx = gs * scale[:, None]
-            dx = dx.reshape(x.shape)
-        dw = sum_gx if needs[1] and weight is not None else None
-        db = sum_g if needs[2] else None
-        return dx, dw, db
+        return batch_norm_backward(self.xp, g, x, weight, mean, var, eps, training, needs)
 
     # ---- softmax cross-entropy ----------------------------------------------------------
     def softmax_xent(self, logits, labels):
